@@ -1,0 +1,248 @@
+/**
+ * Network configuration: the configuration list (`.conflist`), plugin configuration objects,
+ * legacy single-plugin configs (`.conf`/`.json`) and the injection of runtime keys, parsed and
+ * re-marshalled exactly as the reference's libcni does (its messages included).
+ */
+import { goMarshalSorted, goQuote, parseJsonObject, type JsonObject, type JsonValue } from './gojson.js';
+import type { DNS } from './result-types.js';
+import { CURRENT_VERSION, greaterThan } from './version.js';
+
+/** A plugin configuration object. Keys the spec does not name are kept as they are. */
+export interface PluginConf {
+  cniVersion?: string;
+  name?: string;
+  type: string;
+  capabilities?: Record<string, boolean>;
+  ipam?: { type?: string; [key: string]: unknown };
+  dns?: DNS;
+  runtimeConfig?: Record<string, unknown>;
+  args?: Record<string, unknown>;
+  prevResult?: JsonObject;
+  [key: string]: unknown;
+}
+
+/** A plugin configuration with the bytes it was read from (what the plugin gets on stdin). */
+export interface PluginConfig {
+  network: PluginConf;
+  bytes: Uint8Array;
+}
+
+/** A network configuration (configuration list). */
+export interface NetworkConfigList {
+  name: string;
+  /** The selected version: the highest of `cniVersion` and `cniVersions` up to 1.1.0. */
+  cniVersion: string;
+  disableCheck: boolean;
+  disableGC: boolean;
+  loadOnlyInlinedPlugins: boolean;
+  plugins: PluginConfig[];
+  /** The bytes the list was read from (what the result cache stores). */
+  bytes: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+export function toBytes(input: string | Uint8Array): Uint8Array {
+  return typeof input === 'string' ? encoder.encode(input) : input;
+}
+
+/** Go's %T of a value decoded into interface{}. */
+export function goTypeOf(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return '[]interface {}';
+  if (typeof v === 'object') return 'map[string]interface {}';
+  if (typeof v === 'number') return 'float64';
+  return typeof v;
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v;
+}
+
+function fieldError(v: unknown, field: string, goType: string): Error {
+  return new Error(`json: cannot unmarshal ${jsonKind(v)} into Go struct field PluginConf.${field} of type ${goType}`);
+}
+
+/** Checks the types of the keys the reference's PluginConf struct declares. */
+function checkPluginConfTypes(o: JsonObject): void {
+  for (const key of ['cniVersion', 'name', 'type'] as const) {
+    const v = o[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw fieldError(v, key, 'string');
+  }
+  const caps = o['capabilities'];
+  if (caps !== undefined && caps !== null) {
+    if (typeof caps !== 'object' || Array.isArray(caps)) throw fieldError(caps, 'capabilities', 'map[string]bool');
+    for (const [k, v] of Object.entries(caps)) {
+      if (v !== null && typeof v !== 'boolean') throw fieldError(v, `capabilities.${k}`, 'bool');
+    }
+  }
+  const ipam = o['ipam'];
+  if (ipam !== undefined && ipam !== null) {
+    if (typeof ipam !== 'object' || Array.isArray(ipam)) throw fieldError(ipam, 'ipam', 'types.IPAM');
+    const t = (ipam as JsonObject)['type'];
+    if (t !== undefined && t !== null && typeof t !== 'string') throw fieldError(t, 'ipam.type', 'string');
+  }
+  const dns = o['dns'];
+  if (dns !== undefined && dns !== null) {
+    if (typeof dns !== 'object' || Array.isArray(dns)) throw fieldError(dns, 'dns', 'types.DNS');
+    for (const key of ['nameservers', 'search', 'options']) {
+      const v = (dns as JsonObject)[key];
+      if (v !== undefined && v !== null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw fieldError(v, `dns.${key}`, '[]string');
+    }
+    const d = (dns as JsonObject)['domain'];
+    if (d !== undefined && d !== null && typeof d !== 'string') throw fieldError(d, 'dns.domain', 'string');
+  }
+  const prev = o['prevResult'];
+  if (prev !== undefined && prev !== null && (typeof prev !== 'object' || Array.isArray(prev))) {
+    throw fieldError(prev, 'prevResult', 'map[string]interface {}');
+  }
+}
+
+/**
+ * Parses one plugin configuration object, as libcni's NetworkPluginConfFromBytes: valid
+ * JSON with a non-empty `type`.
+ *
+ * @example pluginConfFromBytes('{"type":"bridge","bridge":"cni0"}').network.bridge // 'cni0'
+ */
+export function pluginConfFromBytes(input: string | Uint8Array): PluginConfig {
+  const bytes = toBytes(input);
+  let o: JsonObject;
+  try {
+    o = parseJsonObject(bytes);
+    checkPluginConfTypes(o);
+  } catch (e) {
+    throw new Error(`error parsing configuration: ${(e as Error).message}`);
+  }
+  if (typeof o['type'] !== 'string' || o['type'] === '') throw new Error(`error parsing configuration: missing 'type'`);
+  return { network: o as PluginConf, bytes };
+}
+
+/** A legacy single-plugin config (`.conf`/`.json`); the same rules as a plugin object. */
+export const confFromBytes = pluginConfFromBytes;
+
+/**
+ * Parses a configuration list as libcni's NetworkConfFromBytes. A list without a `plugins`
+ * key comes back with no plugins (the loader then looks in the network's subfolder).
+ *
+ * @example networkConfFromBytes('{"cniVersion":"1.1.0","name":"n","plugins":[{"type":"loopback"}]}')
+ */
+export function networkConfFromBytes(input: string | Uint8Array): NetworkConfigList {
+  const bytes = toBytes(input);
+  const fail = (msg: string): Error => new Error(`error parsing configuration list: ${msg}`);
+  let raw: JsonObject;
+  try {
+    raw = parseJsonObject(bytes);
+  } catch (e) {
+    throw fail((e as Error).message);
+  }
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(raw, k);
+
+  if (!has('name')) throw fail('no name');
+  const name = raw['name'];
+  if (typeof name !== 'string') throw fail(`invalid name type ${goTypeOf(name)}`);
+
+  let cniVersion = '';
+  if (has('cniVersion')) {
+    const v = raw['cniVersion'];
+    if (typeof v !== 'string') throw fail(`invalid cniVersion type ${goTypeOf(v)}`);
+    cniVersion = v;
+  }
+
+  if (has('cniVersions')) {
+    const rvs = raw['cniVersions'];
+    if (!Array.isArray(rvs)) throw fail('invalid type for cniVersions: []interface {}');
+    const candidates: string[] = [];
+    rvs.forEach((rv, idx) => {
+      if (typeof rv !== 'string') throw fail(`invalid type for cniVersions index ${idx}: ${goTypeOf(rv)}`);
+      let gt: boolean;
+      try {
+        gt = greaterThan(rv, CURRENT_VERSION);
+      } catch (e) {
+        throw fail(`invalid cniVersions entry ${rv} at index ${idx}: ${(e as Error).message}`);
+      }
+      if (!gt) candidates.push(rv);
+    });
+    if (cniVersion !== '') {
+      let gt: boolean;
+      try {
+        gt = greaterThan(cniVersion, CURRENT_VERSION);
+      } catch (e) {
+        throw fail(`invalid cniVersion ${cniVersion}: ${(e as Error).message}`);
+      }
+      if (!gt) candidates.push(cniVersion);
+    }
+    if (candidates.length > 0) cniVersion = candidates.reduce((best, c) => (greaterThan(c, best) ? c : best));
+  }
+
+  const readBool = (key: string): boolean => {
+    if (!has(key)) return false;
+    const v = raw[key];
+    if (typeof v === 'boolean') return v;
+    if (typeof v !== 'string') throw fail(`invalid type ${goTypeOf(v)} for ${key}`);
+    const s = v.toLowerCase();
+    if (s === 'true') return true;
+    if (s === 'false') return false;
+    throw fail(`invalid value ${goQuote(s)} for ${key}`);
+  };
+  const list: NetworkConfigList = {
+    name,
+    cniVersion,
+    disableCheck: readBool('disableCheck'),
+    disableGC: readBool('disableGC'),
+    loadOnlyInlinedPlugins: readBool('loadOnlyInlinedPlugins'),
+    plugins: [],
+    bytes,
+  };
+
+  if (!has('plugins')) {
+    if (list.loadOnlyInlinedPlugins) throw fail("`loadOnlyInlinedPlugins` is true, and no 'plugins' key");
+    return list;
+  }
+  const plugins = raw['plugins'];
+  if (!Array.isArray(plugins)) throw fail(`invalid 'plugins' type ${goTypeOf(plugins)}`);
+  if (plugins.length === 0) throw fail('no plugins in list');
+  plugins.forEach((p, idx) => {
+    try {
+      list.plugins.push(pluginConfFromBytes(goMarshalSorted(p)));
+    } catch (e) {
+      throw new Error(`failed to parse plugin config ${idx}: ${(e as Error).message}`);
+    }
+  });
+  return list;
+}
+
+/**
+ * Up-converts a legacy single-plugin config to a list of one, as libcni's ConfListFromConf:
+ * only `name` and `cniVersion` are carried to the list.
+ */
+export function confListFromConf(conf: PluginConfig): NetworkConfigList {
+  const raw = parseJsonObject(conf.bytes);
+  return networkConfFromBytes(
+    goMarshalSorted({ name: conf.network.name ?? '', cniVersion: conf.network.cniVersion ?? '', plugins: [raw] }),
+  );
+}
+
+/**
+ * Sets top-level keys of a plugin config and re-marshals it the way libcni does (keys
+ * sorted, compact). Empty keys and null/undefined values are refused.
+ *
+ * @example injectConf(plugin, { name: 'net', cniVersion: '1.1.0' })
+ */
+export function injectConf(original: PluginConfig, values: Record<string, unknown>): PluginConfig {
+  let config: JsonObject;
+  try {
+    config = parseJsonObject(original.bytes);
+  } catch (e) {
+    throw new Error(`unmarshal existing network bytes: ${(e as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(values)) {
+    if (key === '') throw new Error('keys cannot be empty');
+    if (value === null || value === undefined) throw new Error(`key '${key}' value must not be nil`);
+    config[key] = value as JsonValue;
+  }
+  return pluginConfFromBytes(goMarshalSorted(config));
+}

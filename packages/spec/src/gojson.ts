@@ -1,0 +1,281 @@
+/**
+ * JSON the way the reference (Go's encoding/json) reads and writes it, where the bytes or the
+ * messages are visible to users: syntax errors worded like Go's, compact output with sorted
+ * keys and HTML-safe escapes (libcni's re-marshalled configs), and 4-space pretty output.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+const textDecoder = new TextDecoder();
+
+export function toText(input: string | Uint8Array): string {
+  return typeof input === 'string' ? input : textDecoder.decode(input);
+}
+
+/** Go's quoteChar: how the scanner names an offending byte. */
+function quoteChar(c: number): string {
+  if (c === 0x27) return `'\\''`;
+  if (c === 0x22) return `'"'`;
+  const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x5c: '\\\\' };
+  if (named[c] !== undefined) return `'${named[c]}'`;
+  if (c < 0x20 || c === 0x7f) return `'\\x${c.toString(16).padStart(2, '0')}'`;
+  if (c >= 0x80 && c < 0xa0) return `'\\u${c.toString(16).padStart(4, '0')}'`;
+  return `'${String.fromCharCode(c)}'`;
+}
+
+/**
+ * The message Go's encoding/json gives for malformed input, or undefined when the input is
+ * syntactically valid JSON. Scans bytes like Go's scanner does.
+ */
+export function goSyntaxError(input: string | Uint8Array): string | undefined {
+  const b = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+  let i = 0;
+  const EOF = 'unexpected end of JSON input';
+  const bad = (what: string): string => `invalid character ${quoteChar(b[i]!)} ${what}`;
+  const ws = (): void => {
+    while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d)) i++;
+  };
+  const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+
+  const literal = (word: string): string | undefined => {
+    for (let k = 1; k < word.length; k++) {
+      i++;
+      if (i >= b.length) return EOF;
+      if (b[i] !== word.charCodeAt(k)) return bad(`in literal ${word} (expecting '${word[k]}')`);
+    }
+    i++;
+    return undefined;
+  };
+
+  const number = (): string | undefined => {
+    if (b[i] === 0x2d) {
+      i++;
+      if (i >= b.length) return EOF;
+      if (!isDigit(b[i])) return bad('in numeric literal');
+    }
+    if (b[i] === 0x30) i++;
+    else while (isDigit(b[i])) i++;
+    if (b[i] === 0x2e) {
+      i++;
+      if (i >= b.length) return EOF;
+      if (!isDigit(b[i])) return bad('after decimal point in numeric literal');
+      while (isDigit(b[i])) i++;
+    }
+    if (b[i] === 0x65 || b[i] === 0x45) {
+      i++;
+      if (b[i] === 0x2b || b[i] === 0x2d) i++;
+      if (i >= b.length) return EOF;
+      if (!isDigit(b[i])) return bad('in exponent of numeric literal');
+      while (isDigit(b[i])) i++;
+    }
+    return undefined;
+  };
+
+  const string = (): string | undefined => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= b.length) return EOF;
+      const c = b[i]!;
+      if (c === 0x22) {
+        i++;
+        return undefined;
+      }
+      if (c === 0x5c) {
+        i++;
+        if (i >= b.length) return EOF;
+        const e = b[i]!;
+        if (e === 0x75) {
+          for (let k = 0; k < 4; k++) {
+            i++;
+            if (i >= b.length) return EOF;
+            const h = b[i]!;
+            const hex = (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66);
+            if (!hex) return bad('in \\u hexadecimal character escape');
+          }
+        } else if (!'bfnrt\\/"'.includes(String.fromCharCode(e))) {
+          return bad('in string escape code');
+        }
+        i++;
+        continue;
+      }
+      if (c < 0x20) return bad('in string literal');
+      i++;
+    }
+  };
+
+  const value = (): string | undefined => {
+    ws();
+    if (i >= b.length) return EOF;
+    const c = b[i]!;
+    if (c === 0x7b) return object();
+    if (c === 0x5b) return array();
+    if (c === 0x22) return string();
+    if (c === 0x2d || isDigit(c)) return number();
+    if (c === 0x74) return literal('true');
+    if (c === 0x66) return literal('false');
+    if (c === 0x6e) return literal('null');
+    return bad('looking for beginning of value');
+  };
+
+  const object = (): string | undefined => {
+    i++;
+    ws();
+    if (i >= b.length) return EOF;
+    if (b[i] === 0x7d) {
+      i++;
+      return undefined;
+    }
+    for (;;) {
+      ws();
+      if (i >= b.length) return EOF;
+      if (b[i] !== 0x22) return bad('looking for beginning of object key string');
+      const e1 = string();
+      if (e1) return e1;
+      ws();
+      if (i >= b.length) return EOF;
+      if (b[i] !== 0x3a) return bad('after object key');
+      i++;
+      const e2 = value();
+      if (e2) return e2;
+      ws();
+      if (i >= b.length) return EOF;
+      if (b[i] === 0x2c) {
+        i++;
+        continue;
+      }
+      if (b[i] === 0x7d) {
+        i++;
+        return undefined;
+      }
+      return bad('after object key:value pair');
+    }
+  };
+
+  const array = (): string | undefined => {
+    i++;
+    ws();
+    if (i >= b.length) return EOF;
+    if (b[i] === 0x5d) {
+      i++;
+      return undefined;
+    }
+    for (;;) {
+      const e = value();
+      if (e) return e;
+      ws();
+      if (i >= b.length) return EOF;
+      if (b[i] === 0x2c) {
+        i++;
+        continue;
+      }
+      if (b[i] === 0x5d) {
+        i++;
+        return undefined;
+      }
+      return bad('after array element');
+    }
+  };
+
+  const err = value();
+  if (err) return err;
+  ws();
+  if (i < b.length) return bad('after top-level value');
+  return undefined;
+}
+
+/** Parses JSON, throwing an Error whose message is Go's wording for the same input. */
+export function parseJson(input: string | Uint8Array): JsonValue {
+  const text = toText(input);
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new Error(goSyntaxError(input) ?? 'unexpected end of JSON input');
+  }
+}
+
+/** The JSON type name Go uses in "cannot unmarshal X into ..." messages. */
+export function jsonTypeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  return typeof v === 'boolean' ? 'bool' : typeof v;
+}
+
+/**
+ * Parses a JSON object as Go does into map[string]interface{}: `null` gives an empty object,
+ * any other non-object fails with Go's message.
+ */
+export function parseJsonObject(input: string | Uint8Array): JsonObject {
+  const v = parseJson(input);
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new Error(`json: cannot unmarshal ${jsonTypeName(v)} into Go value of type map[string]interface {}`);
+  }
+  return v;
+}
+
+function sortKeysDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeysDeep);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort(compareGoStrings)) out[k] = sortKeysDeep((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** Go sorts map keys by bytes; for UTF-16 strings that differs only beyond the BMP. */
+export function compareGoStrings(a: string, b: string): number {
+  const ea = Buffer.from(a, 'utf8');
+  const eb = Buffer.from(b, 'utf8');
+  return Buffer.compare(ea, eb);
+}
+
+function goEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * JSON like Go's json.Marshal of a map: compact, keys sorted at every level, `<`, `>`, `&`,
+ * U+2028 and U+2029 escaped.
+ */
+export function goMarshalSorted(value: unknown): string {
+  return goEscape(JSON.stringify(sortKeysDeep(value)));
+}
+
+/** JSON like Go's json.MarshalIndent(v, "", "    "): keys in the order given, HTML-safe. */
+export function goMarshalIndent(value: unknown): string {
+  return goEscape(JSON.stringify(value, null, 4));
+}
+
+/** JSON like Go's json.Marshal: compact, keys in the order given, HTML-safe. */
+export function goMarshal(value: unknown): string {
+  return goEscape(JSON.stringify(value));
+}
+
+/** Go's %q of a string: double-quoted with Go's escapes. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c === 12) out += '\\f';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 11) out += '\\v';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Go's %q of a []string: `["a" "b"]`. */
+export function goQuoteList(list: readonly string[]): string {
+  return `[${list.map(goQuote).join(' ')}]`;
+}
