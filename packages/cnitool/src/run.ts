@@ -1,0 +1,92 @@
+/**
+ * Runs a parsed cnitool invocation against the runtime library.
+ */
+import { resolve } from 'node:path';
+import { CNIConfig, loadNetworkConf, type RuntimeConf } from '@tscni/libcni';
+import { CniError } from '@tscni/spec/errors';
+import { printResult } from '@tscni/spec/result-print';
+import {
+  USAGE,
+  containerIDForNetns,
+  parseCapArgs,
+  parseCnitoolArgs,
+  splitPath,
+  type Invocation,
+} from './cli.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_NETCONFPATH = '/etc/cni/net.d';
+const DEFAULT_CACHE_DIR = '/var/lib/cni';
+
+/** One readable line for a failure: the CNI code when there is one, then the message. */
+export function describeError(e: unknown): string {
+  if (e instanceof CniError) return e.code ? `error (code ${e.code}): ${e.message}` : `error: ${e.message}`;
+  return `error: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+function errorJSON(e: unknown): string {
+  if (e instanceof CniError) return e.print();
+  return new CniError(0, e instanceof Error ? e.message : String(e)).print();
+}
+
+/**
+ * Runs one invocation; returns the exit code.
+ *
+ * @example await runInvocation({ kind: 'version', plugin: 'bridge', json: true }, process.env, io)
+ */
+export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: AbortSignal): Promise<number> {
+  if (inv.kind === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const json = inv.json;
+  try {
+    const cni = new CNIConfig({ path: splitPath(env['CNI_PATH']), cacheDir: env['CNI_CACHE_DIR'] || DEFAULT_CACHE_DIR });
+    const opts = signal ? { signal } : {};
+    if (inv.kind === 'version') {
+      const info = await cni.getVersionInfo(inv.plugin, opts);
+      io.stdout(json ? `${JSON.stringify(info)}\n` : `${inv.plugin}: CNI protocol versions supported: ${info.supportedVersions.join(', ')}\n`);
+      return 0;
+    }
+    const list = await loadNetworkConf(env['NETCONFPATH'] || DEFAULT_NETCONFPATH, inv.network);
+    const netns = resolve(inv.netns);
+    const rt: RuntimeConf = {
+      containerID: containerIDForNetns(netns),
+      netNS: netns,
+      ifName: inv.ifName,
+      args: parseCnitoolArgs(env['CNI_ARGS']),
+    };
+    const capabilityArgs = parseCapArgs(env['CAP_ARGS']);
+    if (capabilityArgs) rt.capabilityArgs = capabilityArgs;
+    switch (inv.command) {
+      case 'add': {
+        const result = await cni.addNetworkList(list, rt, opts);
+        io.stdout(printResult(result));
+        return 0;
+      }
+      case 'check':
+        await cni.checkNetworkList(list, rt, opts);
+        return 0;
+      case 'del':
+        await cni.delNetworkList(list, rt, opts);
+        return 0;
+      case 'gc':
+        // The reference passes no valid attachments: every cached attachment is stale.
+        await cni.gcNetworkList(list, undefined, opts);
+        return 0;
+      case 'status':
+        await cni.getStatusNetworkList(list, opts);
+        return 0;
+    }
+  } catch (e) {
+    if (json) io.stdout(errorJSON(e));
+    else io.stderr(`cnitool: ${describeError(e)}\n`);
+    return 1;
+  }
+}
