@@ -24,15 +24,23 @@ export type Env = Readonly<Record<string, string | undefined>>;
 const DEFAULT_NETCONFPATH = '/etc/cni/net.d';
 const DEFAULT_CACHE_DIR = '/var/lib/cni';
 
+/** The CNI error behind a failure: the error itself or one it wraps (as Go's errors.As). */
+export function findCniError(e: unknown): CniError | undefined {
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 16; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (cur instanceof CniError) return cur;
+  }
+  return undefined;
+}
+
 /** One readable line for a failure: the CNI code when there is one, then the message. */
 export function describeError(e: unknown): string {
-  if (e instanceof CniError) return e.code ? `error (code ${e.code}): ${e.message}` : `error: ${e.message}`;
-  return `error: ${e instanceof Error ? e.message : String(e)}`;
+  const message = e instanceof Error ? e.message : String(e);
+  const code = findCniError(e)?.code;
+  return code ? `error (code ${code}): ${message}` : `error: ${message}`;
 }
 
 function errorJSON(e: unknown): string {
-  if (e instanceof CniError) return e.print();
-  return new CniError(0, e instanceof Error ? e.message : String(e)).print();
+  return (findCniError(e) ?? new CniError(0, e instanceof Error ? e.message : String(e))).print();
 }
 
 /**
