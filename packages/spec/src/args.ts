@@ -10,20 +10,30 @@ import { goQuote, goQuoteList } from './gojson.js';
  * @example parseCniArgs('IgnoreUnknown=1;IP=10.0.0.5') // [['IgnoreUnknown','1'],['IP','10.0.0.5']]
  */
 export function parseCniArgs(args: string): [string, string][] {
-  if (args === '') return [];
-  return args.split(';').map((pair) => {
-    const kv = pair.split('=');
-    if (kv.length !== 2) throw new Error(`ARGS: invalid pair ${goQuote(pair)}`);
-    return [kv[0]!, kv[1]!];
-  });
+  return [...cniArgPairs(args)];
 }
 
-/** Go's UnmarshallableBool: `1`/`true` and `0`/`false`, any case. */
+/** The pairs one by one, so that a bad pair fails only once the pairs before it are read. */
+function* cniArgPairs(args: string): Generator<[string, string]> {
+  if (args === '') return;
+  for (const pair of args.split(';')) {
+    const kv = pair.split('=');
+    if (kv.length !== 2) throw new Error(`ARGS: invalid pair ${goQuote(pair)}`);
+    yield [kv[0]!, kv[1]!];
+  }
+}
+
+/**
+ * Go's UnmarshallableBool: `1`/`true` and `0`/`false`, any case.
+ *
+ * @example parseArgBool('TRUE') // true
+ */
 export function parseArgBool(value: string): boolean {
   const v = value.toLowerCase();
   if (v === '1' || v === 'true') return true;
   if (v === '0' || v === 'false') return false;
-  throw new Error(`boolean unmarshal error: invalid input ${value}`);
+  // The reference reports the lowercased input.
+  throw new Error(`boolean unmarshal error: invalid input ${v}`);
 }
 
 /** How each known key of CNI_ARGS is read; the result holds the parsed values by key. */
@@ -41,7 +51,7 @@ export type LoadedArgs<S extends ArgsSchema> = { [K in keyof S]?: ReturnType<S[K
 export function loadArgs<S extends ArgsSchema>(args: string, schema: S): LoadedArgs<S> {
   const out: Record<string, unknown> = {};
   const unknown: string[] = [];
-  for (const [key, value] of parseCniArgs(args)) {
+  for (const [key, value] of cniArgPairs(args)) {
     const pair = `${key}=${value}`;
     if (key === 'IgnoreUnknown') {
       try {

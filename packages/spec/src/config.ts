@@ -3,7 +3,7 @@
  * legacy single-plugin configs (`.conf`/`.json`) and the injection of runtime keys, parsed and
  * re-marshalled exactly as the reference's libcni does (its messages included).
  */
-import { goMarshalSorted, goQuote, parseJsonObject, type JsonObject, type JsonValue } from './gojson.js';
+import { goMarshalSorted, goQuote, parseJson, parseJsonObject, type JsonObject, type JsonValue } from './gojson.js';
 import type { DNS } from './result-types.js';
 import { CURRENT_VERSION, greaterThan } from './version.js';
 
@@ -63,42 +63,68 @@ function jsonKind(v: unknown): string {
   return typeof v;
 }
 
-function fieldError(v: unknown, field: string, goType: string): Error {
-  return new Error(`json: cannot unmarshal ${jsonKind(v)} into Go struct field PluginConf.${field} of type ${goType}`);
+/** Go's UnmarshalTypeError: it names the innermost struct and the path of JSON keys to it. */
+function fieldError(v: unknown, struct: string, path: string, goType: string): Error {
+  return new Error(`json: cannot unmarshal ${jsonKind(v)} into Go struct field ${struct}.${path} of type ${goType}`);
 }
 
-/** Checks the types of the keys the reference's PluginConf struct declares. */
+const isObject = (v: JsonValue): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkString(v: JsonValue | undefined, struct: string, path: string): void {
+  if (v !== undefined && v !== null && typeof v !== 'string') throw fieldError(v, struct, path, 'string');
+}
+
+function checkStringList(v: JsonValue | undefined, struct: string, path: string): void {
+  if (v === undefined || v === null) return;
+  if (!Array.isArray(v)) throw fieldError(v, struct, path, '[]string');
+  for (const x of v) checkString(x, struct, path);
+}
+
+/** The keys the reference's PluginConf struct declares, with the checks Go's decoder makes. */
+const PLUGIN_CONF_FIELDS: Record<string, (v: JsonValue) => void> = {
+  cniVersion: (v) => checkString(v, 'PluginConf', 'cniVersion'),
+  name: (v) => checkString(v, 'PluginConf', 'name'),
+  type: (v) => checkString(v, 'PluginConf', 'type'),
+  capabilities: (v) => {
+    if (v === null) return;
+    if (!isObject(v)) throw fieldError(v, 'PluginConf', 'capabilities', 'map[string]bool');
+    for (const x of Object.values(v)) {
+      if (x !== null && typeof x !== 'boolean') throw fieldError(x, 'PluginConf', 'capabilities', 'bool');
+    }
+  },
+  ipam: (v) => {
+    if (v === null) return;
+    if (!isObject(v)) throw fieldError(v, 'PluginConf', 'ipam', 'types.IPAM');
+    checkString(v['type'], 'IPAM', 'ipam.type');
+  },
+  dns: (v) => {
+    if (v === null) return;
+    if (!isObject(v)) throw fieldError(v, 'PluginConf', 'dns', 'types.DNS');
+    for (const [key, x] of Object.entries(v)) {
+      if (key === 'domain') checkString(x, 'DNS', 'dns.domain');
+      else if (key === 'nameservers' || key === 'search' || key === 'options') checkStringList(x, 'DNS', `dns.${key}`);
+    }
+  },
+  prevResult: (v) => {
+    if (v !== null && !isObject(v)) throw fieldError(v, 'PluginConf', 'prevResult', 'map[string]interface {}');
+  },
+  'cni.dev/valid-attachments': (v) => {
+    const path = 'cni.dev/valid-attachments';
+    if (v === null) return;
+    if (!Array.isArray(v)) throw fieldError(v, 'PluginConf', path, '[]types.GCAttachment');
+    for (const a of v) {
+      if (a === null) continue;
+      if (!isObject(a)) throw fieldError(a, 'PluginConf', path, 'types.GCAttachment');
+      checkString(a['containerID'], 'GCAttachment', `${path}.containerID`);
+      checkString(a['ifname'], 'GCAttachment', `${path}.ifname`);
+    }
+  },
+};
+
+/** Go reports the first mistyped field in input order. */
 function checkPluginConfTypes(o: JsonObject): void {
-  for (const key of ['cniVersion', 'name', 'type'] as const) {
-    const v = o[key];
-    if (v !== undefined && v !== null && typeof v !== 'string') throw fieldError(v, key, 'string');
-  }
-  const caps = o['capabilities'];
-  if (caps !== undefined && caps !== null) {
-    if (typeof caps !== 'object' || Array.isArray(caps)) throw fieldError(caps, 'capabilities', 'map[string]bool');
-    for (const [k, v] of Object.entries(caps)) {
-      if (v !== null && typeof v !== 'boolean') throw fieldError(v, `capabilities.${k}`, 'bool');
-    }
-  }
-  const ipam = o['ipam'];
-  if (ipam !== undefined && ipam !== null) {
-    if (typeof ipam !== 'object' || Array.isArray(ipam)) throw fieldError(ipam, 'ipam', 'types.IPAM');
-    const t = (ipam as JsonObject)['type'];
-    if (t !== undefined && t !== null && typeof t !== 'string') throw fieldError(t, 'ipam.type', 'string');
-  }
-  const dns = o['dns'];
-  if (dns !== undefined && dns !== null) {
-    if (typeof dns !== 'object' || Array.isArray(dns)) throw fieldError(dns, 'dns', 'types.DNS');
-    for (const key of ['nameservers', 'search', 'options']) {
-      const v = (dns as JsonObject)[key];
-      if (v !== undefined && v !== null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw fieldError(v, `dns.${key}`, '[]string');
-    }
-    const d = (dns as JsonObject)['domain'];
-    if (d !== undefined && d !== null && typeof d !== 'string') throw fieldError(d, 'dns.domain', 'string');
-  }
-  const prev = o['prevResult'];
-  if (prev !== undefined && prev !== null && (typeof prev !== 'object' || Array.isArray(prev))) {
-    throw fieldError(prev, 'prevResult', 'map[string]interface {}');
+  for (const [key, v] of Object.entries(o)) {
+    if (Object.prototype.hasOwnProperty.call(PLUGIN_CONF_FIELDS, key)) PLUGIN_CONF_FIELDS[key]!(v);
   }
 }
 
@@ -112,7 +138,9 @@ export function pluginConfFromBytes(input: string | Uint8Array): PluginConfig {
   const bytes = toBytes(input);
   let o: JsonObject;
   try {
-    o = parseJsonObject(bytes);
+    const raw = parseJson(bytes);
+    if (raw !== null && !isObject(raw)) throw new Error(`json: cannot unmarshal ${jsonKind(raw)} into Go value of type types.PluginConf`);
+    o = raw ?? {};
     checkPluginConfTypes(o);
   } catch (e) {
     throw new Error(`error parsing configuration: ${(e as Error).message}`);

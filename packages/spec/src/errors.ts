@@ -3,6 +3,8 @@
  * the spec naming them) and the error JSON a plugin prints on failure.
  */
 
+import { goMarshalIndent } from './gojson.js';
+
 export const ErrorCode = {
   Unknown: 0,
   IncompatibleCNIVersion: 1,
@@ -59,7 +61,7 @@ export class CniError extends Error {
    */
   print(cniVersion?: string): string {
     const body = cniVersion ? { cniVersion, ...this.toJSON() } : this.toJSON();
-    return JSON.stringify(body, null, 4);
+    return goMarshalIndent(body);
   }
 
   /** Reads an error object as a runtime does: any JSON object, missing fields empty. */

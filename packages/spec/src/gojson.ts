@@ -7,7 +7,8 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-const textDecoder = new TextDecoder();
+// Keeps a byte order mark, which Go's decoder rejects as a syntax error.
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export function toText(input: string | Uint8Array): string {
   return typeof input === 'string' ? input : textDecoder.decode(input);
@@ -20,7 +21,8 @@ function quoteChar(c: number): string {
   const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x5c: '\\\\' };
   if (named[c] !== undefined) return `'${named[c]}'`;
   if (c < 0x20 || c === 0x7f) return `'\\x${c.toString(16).padStart(2, '0')}'`;
-  if (c >= 0x80 && c < 0xa0) return `'\\u${c.toString(16).padStart(4, '0')}'`;
+  // Go quotes the byte as the rune of the same value; these are the unprintable ones.
+  if ((c >= 0x80 && c <= 0xa0) || c === 0xad) return `'\\u${c.toString(16).padStart(4, '0')}'`;
   return `'${String.fromCharCode(c)}'`;
 }
 

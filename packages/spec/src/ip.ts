@@ -128,7 +128,8 @@ export function parseCIDR(s: string): CIDR | undefined {
   if (slash < 0) return undefined;
   const ip = parseIP(s.slice(0, slash));
   const len = s.slice(slash + 1);
-  if (!ip || !/^[0-9]+$/.test(len) || len.length > 3) return undefined;
+  // Go reads the length as plain decimal digits, leading zeros allowed ("/024").
+  if (!ip || !/^[0-9]+$/.test(len)) return undefined;
   const prefix = Number(len);
   if (prefix > ip.length * 8) return undefined;
   return { ip, prefix };
@@ -137,7 +138,8 @@ export function parseCIDR(s: string): CIDR | undefined {
 /** Go's IPNet.String() for a CIDR with host bits kept. */
 export function formatCIDR(c: CIDR): string {
   const v4 = toIPv4(c.ip);
-  if (v4 && c.ip.length === 16 && c.prefix >= 96) return `${formatIP(v4)}/${c.prefix - 96}`;
+  // Go prints an IPv4-mapped address with the last 32 bits of its mask, so /64 becomes /0.
+  if (v4 && c.ip.length === 16) return `${formatIP(v4)}/${Math.max(c.prefix - 96, 0)}`;
   return `${formatIP(c.ip)}/${c.prefix}`;
 }
 

@@ -101,10 +101,19 @@ function from100To040(r: Result100, version: string): Result040 {
   return out;
 }
 
-/** The version a result really has: a 1.x result built without a version counts as current. */
+/**
+ * The version a result counts as. One built without a version counts as the newest version
+ * of its shape, as the reference's GetAsVersion assumes: 0.2.0 with `ip4`/`ip6`, 0.4.0 when
+ * its addresses carry a `version`, else the current version.
+ *
+ * @example effectiveVersion({ cniVersion: '', ip4: { ip: '10.0.0.2/24' } }) // '0.2.0'
+ */
 export function effectiveVersion(result: Result): string {
   if (result.cniVersion) return result.cniVersion;
-  return 'ip4' in result || 'ip6' in result ? '0.1.0' : CURRENT_VERSION;
+  if ('ip4' in result || 'ip6' in result) return '0.2.0';
+  const ips = (result as Result040).ips;
+  if (ips?.some((ip) => ip !== null && typeof ip === 'object' && 'version' in ip)) return '0.4.0';
+  return CURRENT_VERSION;
 }
 
 /**

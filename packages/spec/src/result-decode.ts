@@ -111,9 +111,7 @@ function dns(v: JsonValue | undefined, parent: Field): DNS | undefined {
 
 function route(v: JsonValue, f: Field): Route {
   const o = obj(v, f, 'types.Route')!;
-  const dst = cidr(o['dst'], f.at('Route', 'dst'));
-  if (dst === undefined) throw new Error('invalid CIDR address: ');
-  const out: Route = { dst };
+  const out: Route = { dst: requiredCIDR(o['dst'], f.at('Route', 'dst')) };
   set(out, 'gw', ip(o['gw'], f.at('Route', 'gw')));
   set(out, 'mtu', int(o['mtu'], f.at('Route', 'mtu')));
   set(out, 'advmss', int(o['advmss'], f.at('Route', 'advmss')));
@@ -235,7 +233,9 @@ export function createResult(version: string, input: string | Uint8Array | JsonV
   if (family === '0.2.0' && result.cniVersion === '') result.cniVersion = '0.1.0';
   const supported = FAMILY_VERSIONS[family];
   if (!supported.includes(result.cniVersion)) {
-    throw new Error(`result type supports [${supported.join(' ')}] but unmarshalled CNIVersion is ${goQuote(result.cniVersion)}`);
+    // The reference's 0.1.0/0.2.0 list starts with "", which shows as a leading space.
+    const listed = family === '0.2.0' ? ['', ...supported] : supported;
+    throw new Error(`result type supports [${listed.join(' ')}] but unmarshalled CNIVersion is ${goQuote(result.cniVersion)}`);
   }
   return result;
 }

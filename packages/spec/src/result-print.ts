@@ -3,7 +3,7 @@
  * 1.x with keys sorted at every level and an empty `dns` dropped, 0.x in struct order with
  * `"dns": {}` always present.
  */
-import { compareGoStrings, goMarshalIndent } from './gojson.js';
+import { compareGoStrings, goMarshalIndent, goQuote } from './gojson.js';
 import { convertResult, effectiveVersion } from './result-convert.js';
 import { familyOf, isDNSEmpty, type DNS, type Result, type Result020, type Result040, type Result100, type Route } from './result-types.js';
 
@@ -125,12 +125,13 @@ function json020(r: Result020, version: string): Plain {
 
 /** The JSON object a result prints as, with the reference's key order and omissions. */
 export function resultToJSON(result: Result): Plain {
-  const version = effectiveVersion(result);
-  const family = familyOf(version);
+  // A result without a version prints without one, in the shape it would convert as.
+  const version = result.cniVersion;
+  const family = familyOf(effectiveVersion(result));
   if (family === '1.0.0') return json100(result as Result100, version);
   if (family === '0.4.0') return json040(result as Result040, version);
   if (family === '0.2.0') return json020(result as Result020, version);
-  throw new Error(`unsupported CNI result version "${version}"`);
+  throw new Error(`unsupported CNI result version ${goQuote(version)}`);
 }
 
 /**

@@ -3,7 +3,7 @@
  * string membership), the version of a config, the VERSION reply, and reconciliation.
  */
 import { CniError, ErrorCode } from './errors.js';
-import { goQuote, goQuoteList, jsonTypeName, parseJson, parseJsonObject } from './gojson.js';
+import { goMarshal, goQuote, goQuoteList, jsonTypeName, parseJson, type JsonValue } from './gojson.js';
 
 /** The newest spec version this implementation speaks. */
 export const CURRENT_VERSION = '1.1.0';
@@ -20,11 +20,14 @@ export interface Version {
   micro: number;
 }
 
-/** Go's strconv.Atoi: optional sign, decimal digits, within int64. */
-function atoi(part: string): number | undefined {
-  if (!/^[+-]?[0-9]+$/.test(part)) return undefined;
-  const n = Number(part);
-  return Number.isSafeInteger(n) ? n : undefined;
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Go's strconv.Atoi: optional sign, decimal digits, within int64; Go's reason on failure. */
+function atoi(part: string): number | 'invalid syntax' | 'value out of range' {
+  if (!/^[+-]?[0-9]+$/.test(part)) return 'invalid syntax';
+  const n = BigInt(part);
+  if (n > INT64_MAX || n < -INT64_MAX - 1n) return 'value out of range';
+  return Number(n);
 }
 
 /**
@@ -41,8 +44,8 @@ export function parseVersion(version: string): Version {
   const nums = [0, 0, 0];
   parts.forEach((p, idx) => {
     const n = atoi(p);
-    if (n === undefined) {
-      throw new Error(`failed to convert ${names[idx]} version part ${goQuote(p)}: strconv.Atoi: parsing ${goQuote(p)}: invalid syntax`);
+    if (typeof n === 'string') {
+      throw new Error(`failed to convert ${names[idx]} version part ${goQuote(p)}: strconv.Atoi: parsing ${goQuote(p)}: ${n}`);
     }
     nums[idx] = n;
   });
@@ -76,17 +79,21 @@ export function versionsStartingFrom(start: string): string[] {
  * Throws `decoding version from network config: ...` on malformed JSON.
  */
 export function decodeVersion(bytes: string | Uint8Array): string {
-  let obj;
+  const fail = (msg: string): Error => new Error(`decoding version from network config: ${msg}`);
+  let raw;
   try {
-    obj = parseJsonObject(bytes);
+    raw = parseJson(bytes);
   } catch (e) {
-    throw new Error(`decoding version from network config: ${(e as Error).message}`);
+    throw fail((e as Error).message);
   }
-  const v = obj['cniVersion'];
+  if (raw === null) return '0.1.0';
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    // The reference decodes into an anonymous struct, and Go names it in full.
+    throw fail(`json: cannot unmarshal ${jsonTypeName(raw)} into Go value of type struct { CNIVersion string "json:\\"cniVersion\\"" }`);
+  }
+  const v = raw['cniVersion'];
   if (v === undefined || v === null || v === '') return '0.1.0';
-  if (typeof v !== 'string') {
-    throw new Error(`decoding version from network config: json: cannot unmarshal ${jsonTypeName(v)} into Go struct field .cniVersion of type string`);
-  }
+  if (typeof v !== 'string') throw fail(`json: cannot unmarshal ${jsonTypeName(v)} into Go struct field .cniVersion of type string`);
   return v;
 }
 
@@ -102,21 +109,42 @@ export interface PluginInfo {
  */
 export function encodePluginInfo(supportedVersions: readonly string[]): string {
   if (supportedVersions.length === 0) throw new Error('programmer error: you must support at least one version');
-  return `${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions })}\n`;
+  return `${goMarshal({ cniVersion: CURRENT_VERSION, supportedVersions })}\n`;
 }
 
-/** Reads a VERSION reply the way libcni does, with its messages. */
+/** Go's decoding of a VERSION reply into its struct: wrong types fail, nulls stay empty. */
+function pluginInfoFields(raw: JsonValue): { cniVersion: string; supportedVersions: string[] } {
+  const typeError = (v: JsonValue, field: string, goType: string): Error =>
+    new Error(`json: cannot unmarshal ${jsonTypeName(v)} into Go struct field pluginInfo.${field} of type ${goType}`);
+  if (raw === null) return { cniVersion: '', supportedVersions: [] };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(`json: cannot unmarshal ${jsonTypeName(raw)} into Go value of type version.pluginInfo`);
+  }
+  const v = raw['cniVersion'] ?? '';
+  if (typeof v !== 'string') throw typeError(v, 'cniVersion', 'string');
+  const list = raw['supportedVersions'] ?? [];
+  if (!Array.isArray(list)) throw typeError(list, 'supportedVersions', '[]string');
+  const supportedVersions = list.map((x) => {
+    if (x !== null && typeof x !== 'string') throw typeError(x, 'supportedVersions', 'string');
+    return x ?? '';
+  });
+  return { cniVersion: v, supportedVersions };
+}
+
+/**
+ * Reads a VERSION reply the way libcni does, with its messages.
+ *
+ * @example decodePluginInfo('{"cniVersion":"0.2.0"}').supportedVersions // ['0.1.0', '0.2.0']
+ */
 export function decodePluginInfo(bytes: string | Uint8Array): PluginInfo {
-  let raw;
+  let fields;
   try {
-    raw = parseJson(bytes);
+    fields = pluginInfoFields(parseJson(bytes));
   } catch (e) {
     throw new Error(`decoding version info: ${(e as Error).message}`);
   }
-  const o = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
-  const cniVersion = typeof o['cniVersion'] === 'string' ? o['cniVersion'] : '';
+  const { cniVersion, supportedVersions: sv } = fields;
   if (cniVersion === '') throw new Error('decoding version info: missing field cniVersion');
-  const sv = Array.isArray(o['supportedVersions']) ? o['supportedVersions'].filter((x): x is string => typeof x === 'string') : [];
   if (sv.length === 0) {
     if (cniVersion === '0.2.0') return { cniVersion, supportedVersions: ['0.1.0', '0.2.0'] };
     throw new Error('decoding version info: missing field supportedVersions');
