@@ -52,6 +52,7 @@ export function goTypeOf(v: unknown): string {
   if (Array.isArray(v)) return '[]interface {}';
   if (typeof v === 'object') return 'map[string]interface {}';
   if (typeof v === 'number') return 'float64';
+  if (typeof v === 'boolean') return 'bool';
   return typeof v;
 }
 
