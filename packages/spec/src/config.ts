@@ -42,11 +42,20 @@ export interface NetworkConfigList {
 
 const encoder = new TextEncoder();
 
+/**
+ * The bytes of a config given as text or bytes.
+ *
+ * @example toBytes('{}') // Uint8Array [123, 125]
+ */
 export function toBytes(input: string | Uint8Array): Uint8Array {
   return typeof input === 'string' ? encoder.encode(input) : input;
 }
 
-/** Go's %T of a value decoded into interface{}. */
+/**
+ * Go's %T of a value decoded into interface{}.
+ *
+ * @example goTypeOf(1.5) // 'float64'
+ */
 export function goTypeOf(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
   if (Array.isArray(v)) return '[]interface {}';
@@ -247,6 +256,8 @@ export function networkConfFromBytes(input: string | Uint8Array): NetworkConfigL
 /**
  * Up-converts a legacy single-plugin config to a list of one, as libcni's ConfListFromConf:
  * only `name` and `cniVersion` are carried to the list.
+ *
+ * @example confListFromConf(pluginConfFromBytes('{"name":"n","type":"bridge"}')).plugins.length // 1
  */
 export function confListFromConf(conf: PluginConfig): NetworkConfigList {
   const raw = parseJsonObject(conf.bytes);

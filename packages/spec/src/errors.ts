@@ -74,11 +74,20 @@ export class CniError extends Error {
   }
 }
 
+/**
+ * Whether a thrown value is a CniError.
+ *
+ * @example isCniError(new CniError(7, 'bad')) // true
+ */
 export function isCniError(e: unknown): e is CniError {
   return e instanceof CniError;
 }
 
-/** Turns anything thrown into a CniError; untyped errors become code 999 like the reference. */
+/**
+ * Turns anything thrown into a CniError; untyped errors become code 999 like the reference.
+ *
+ * @example toCniError(new Error('boom')).code // 999
+ */
 export function toCniError(e: unknown, code: number = ErrorCode.Internal): CniError {
   if (e instanceof CniError) return e;
   if (e instanceof Error) {

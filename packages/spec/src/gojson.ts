@@ -10,6 +10,11 @@ export type JsonObject = { [key: string]: JsonValue };
 // Keeps a byte order mark, which Go's decoder rejects as a syntax error.
 const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/**
+ * Input bytes as text; a byte order mark is kept so that parsing rejects it as Go does.
+ *
+ * @example toText(new Uint8Array([123, 125])) // '{}'
+ */
 export function toText(input: string | Uint8Array): string {
   return typeof input === 'string' ? input : textDecoder.decode(input);
 }
@@ -29,6 +34,8 @@ function quoteChar(c: number): string {
 /**
  * The message Go's encoding/json gives for malformed input, or undefined when the input is
  * syntactically valid JSON. Scans bytes like Go's scanner does.
+ *
+ * @example goSyntaxError('{{{') // "invalid character '{' looking for beginning of object key string"
  */
 export function goSyntaxError(input: string | Uint8Array): string | undefined {
   const b = typeof input === 'string' ? new TextEncoder().encode(input) : input;
@@ -186,7 +193,11 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Parses JSON, throwing an Error whose message is Go's wording for the same input. */
+/**
+ * Parses JSON, throwing an Error whose message is Go's wording for the same input.
+ *
+ * @example parseJson('[1,]') // throws "invalid character ']' looking for beginning of value"
+ */
 export function parseJson(input: string | Uint8Array): JsonValue {
   const text = toText(input);
   try {
@@ -196,7 +207,11 @@ export function parseJson(input: string | Uint8Array): JsonValue {
   }
 }
 
-/** The JSON type name Go uses in "cannot unmarshal X into ..." messages. */
+/**
+ * The JSON type name Go uses in "cannot unmarshal X into ..." messages.
+ *
+ * @example jsonTypeName([]) // 'array'
+ */
 export function jsonTypeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
@@ -207,6 +222,8 @@ export function jsonTypeName(v: unknown): string {
 /**
  * Parses a JSON object as Go does into map[string]interface{}: `null` gives an empty object,
  * any other non-object fails with Go's message.
+ *
+ * @example parseJsonObject('null') // {}
  */
 export function parseJsonObject(input: string | Uint8Array): JsonObject {
   const v = parseJson(input);
@@ -227,7 +244,11 @@ function sortKeysDeep(v: unknown): unknown {
   return v;
 }
 
-/** Go sorts map keys by bytes; for UTF-16 strings that differs only beyond the BMP. */
+/**
+ * Go sorts map keys by bytes; for UTF-16 strings that differs only beyond the BMP.
+ *
+ * @example ['b', 'B', 'a'].sort(compareGoStrings) // ['B', 'a', 'b']
+ */
 export function compareGoStrings(a: string, b: string): number {
   const ea = Buffer.from(a, 'utf8');
   const eb = Buffer.from(b, 'utf8');
@@ -241,22 +262,36 @@ function goEscape(json: string): string {
 /**
  * JSON like Go's json.Marshal of a map: compact, keys sorted at every level, `<`, `>`, `&`,
  * U+2028 and U+2029 escaped.
+ *
+ * @example goMarshalSorted({ b: 1, a: '<' }) // '{"a":"\\u003c","b":1}'
  */
 export function goMarshalSorted(value: unknown): string {
   return goEscape(JSON.stringify(sortKeysDeep(value)));
 }
 
-/** JSON like Go's json.MarshalIndent(v, "", "    "): keys in the order given, HTML-safe. */
+/**
+ * JSON like Go's json.MarshalIndent(v, "", "    "): keys in the order given, HTML-safe.
+ *
+ * @example goMarshalIndent({ a: 1 }) // '{\n    "a": 1\n}'
+ */
 export function goMarshalIndent(value: unknown): string {
   return goEscape(JSON.stringify(value, null, 4));
 }
 
-/** JSON like Go's json.Marshal: compact, keys in the order given, HTML-safe. */
+/**
+ * JSON like Go's json.Marshal: compact, keys in the order given, HTML-safe.
+ *
+ * @example goMarshal({ b: 1, a: 2 }) // '{"b":1,"a":2}'
+ */
 export function goMarshal(value: unknown): string {
   return goEscape(JSON.stringify(value));
 }
 
-/** Go's %q of a string: double-quoted with Go's escapes. */
+/**
+ * Go's %q of a string: double-quoted with Go's escapes.
+ *
+ * @example goQuote('a"b') // '"a\\"b"'
+ */
 export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
@@ -277,7 +312,11 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
-/** Go's %q of a []string: `["a" "b"]`. */
+/**
+ * Go's %q of a []string: `["a" "b"]`.
+ *
+ * @example goQuoteList(['1.2.3', '4.3.2']) // '["1.2.3" "4.3.2"]'
+ */
 export function goQuoteList(list: readonly string[]): string {
   return `[${list.map(goQuote).join(' ')}]`;
 }

@@ -62,13 +62,21 @@ function parseIPv6(s: string): Uint8Array | undefined {
   return out;
 }
 
-/** Parses an IP as Go's net.ParseIP does; undefined when it is not one. */
+/**
+ * Parses an IP as Go's net.ParseIP does; undefined when it is not one.
+ *
+ * @example parseIP('10.0.0.1')?.length // 4
+ */
 export function parseIP(s: string): IPBytes | undefined {
   if (s.includes(':')) return parseIPv6(s);
   return parseIPv4(s);
 }
 
-/** The IPv4 form of an address (4 bytes), including IPv4-mapped IPv6, else undefined. */
+/**
+ * The IPv4 form of an address (4 bytes), including IPv4-mapped IPv6, else undefined.
+ *
+ * @example toIPv4(parseIP('::ffff:10.0.0.1')!) // Uint8Array [10, 0, 0, 1]
+ */
 export function toIPv4(ip: IPBytes): Uint8Array | undefined {
   if (ip.length === 4) return ip;
   for (let k = 0; k < 10; k++) if (ip[k] !== 0) return undefined;
@@ -76,12 +84,20 @@ export function toIPv4(ip: IPBytes): Uint8Array | undefined {
   return ip.slice(12);
 }
 
-/** 4 for IPv4 (and IPv4-mapped IPv6), 6 otherwise. */
+/**
+ * 4 for IPv4 (and IPv4-mapped IPv6), 6 otherwise.
+ *
+ * @example ipFamily(parseIP('::ffff:10.0.0.1')!) // 4
+ */
 export function ipFamily(ip: IPBytes): 4 | 6 {
   return toIPv4(ip) ? 4 : 6;
 }
 
-/** Go's net.IP.String(). */
+/**
+ * Go's net.IP.String().
+ *
+ * @example formatIP(parseIP('2001:DB8:0:0:0:0:0:1')!) // '2001:db8::1'
+ */
 export function formatIP(ip: IPBytes): string {
   const v4 = toIPv4(ip);
   if (v4) return Array.from(v4).join('.');
@@ -122,7 +138,11 @@ export interface CIDR {
   prefix: number;
 }
 
-/** Parses `addr/len` as Go's types.ParseCIDR; undefined when malformed. */
+/**
+ * Parses `addr/len` as Go's types.ParseCIDR; undefined when malformed.
+ *
+ * @example parseCIDR('10.1.2.3/24')?.prefix // 24
+ */
 export function parseCIDR(s: string): CIDR | undefined {
   const slash = s.indexOf('/');
   if (slash < 0) return undefined;
@@ -135,7 +155,11 @@ export function parseCIDR(s: string): CIDR | undefined {
   return { ip, prefix };
 }
 
-/** Go's IPNet.String() for a CIDR with host bits kept. */
+/**
+ * Go's IPNet.String() for a CIDR with host bits kept.
+ *
+ * @example formatCIDR(parseCIDR('::ffff:10.1.2.3/120')!) // '10.1.2.3/24'
+ */
 export function formatCIDR(c: CIDR): string {
   const v4 = toIPv4(c.ip);
   // Go prints an IPv4-mapped address with the last 32 bits of its mask, so /64 becomes /0.
@@ -143,13 +167,21 @@ export function formatCIDR(c: CIDR): string {
   return `${formatIP(c.ip)}/${c.prefix}`;
 }
 
-/** The canonical text of an IP, or undefined when it is not one. */
+/**
+ * The canonical text of an IP, or undefined when it is not one.
+ *
+ * @example canonicalIP('ABCD::1') // 'abcd::1'
+ */
 export function canonicalIP(s: string): string | undefined {
   const ip = parseIP(s);
   return ip ? formatIP(ip) : undefined;
 }
 
-/** The canonical text of a CIDR, or undefined when it is not one. */
+/**
+ * The canonical text of a CIDR, or undefined when it is not one.
+ *
+ * @example canonicalCIDR('10.1.2.3/024') // '10.1.2.3/24'
+ */
 export function canonicalCIDR(s: string): string | undefined {
   const c = parseCIDR(s);
   return c ? formatCIDR(c) : undefined;

@@ -141,7 +141,11 @@ export function convertResult(result: Result, toVersion: string): Result {
   return dst === '0.4.0' ? r040 : from040To02x(r040, to);
 }
 
-/** A result in the current (1.1.0) shape, whatever version it came in. */
+/**
+ * A result in the current (1.1.0) shape, whatever version it came in.
+ *
+ * @example toCurrentResult(resultFromBytes(bytes)).cniVersion // '1.1.0'
+ */
 export function toCurrentResult(result: Result): Result100 {
   return convertResult(result, CURRENT_VERSION) as Result100;
 }

@@ -243,12 +243,18 @@ export function createResult(version: string, input: string | Uint8Array | JsonV
 /**
  * Creates a result from JSON whose own `cniVersion` (0.1.0 when absent) picks the shape,
  * as the reference's `create.CreateFromBytes`.
+ *
+ * @example resultFromBytes('{}') // { cniVersion: '0.1.0' }
  */
 export function resultFromBytes(input: string | Uint8Array): Result {
   return createResult(decodeVersion(input), input);
 }
 
-/** Reads a result in whatever version it carries, from an already-parsed JSON value. */
+/**
+ * Reads a result in whatever version it carries, from an already-parsed JSON value.
+ *
+ * @example resultFromJSON({ cniVersion: '0.4.0', ips: [] }).cniVersion // '0.4.0'
+ */
 export function resultFromJSON(value: JsonValue): Result {
   const o = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
   const v = o['cniVersion'];

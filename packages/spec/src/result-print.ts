@@ -123,7 +123,11 @@ function json020(r: Result020, version: string): Plain {
   return o;
 }
 
-/** The JSON object a result prints as, with the reference's key order and omissions. */
+/**
+ * The JSON object a result prints as, with the reference's key order and omissions.
+ *
+ * @example Object.keys(resultToJSON({ cniVersion: '0.4.0' })) // ['cniVersion', 'dns']
+ */
 export function resultToJSON(result: Result): Plain {
   // A result without a version prints without one, in the shape it would convert as.
   const version = result.cniVersion;

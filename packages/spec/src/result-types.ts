@@ -96,7 +96,11 @@ export const FAMILY_VERSIONS: Readonly<Record<ResultFamily, readonly string[]>> 
   '0.2.0': ['0.1.0', '0.2.0'],
 };
 
-/** The shape a version's results have, or undefined for an unknown version. */
+/**
+ * The shape a version's results have, or undefined for an unknown version.
+ *
+ * @example familyOf('0.3.1') // '0.4.0'
+ */
 export function familyOf(version: string): ResultFamily | undefined {
   if (version === '') return '0.2.0';
   for (const [family, versions] of Object.entries(FAMILY_VERSIONS) as [ResultFamily, readonly string[]][]) {
@@ -105,18 +109,38 @@ export function familyOf(version: string): ResultFamily | undefined {
   return undefined;
 }
 
+/**
+ * Whether a result has the 1.0.0/1.1.0 shape.
+ *
+ * @example isResult100({ cniVersion: '1.0.0' }) // true
+ */
 export function isResult100(r: Result): r is Result100 {
   return familyOf(r.cniVersion) === '1.0.0';
 }
 
+/**
+ * Whether a result has the 0.3.0/0.3.1/0.4.0 shape.
+ *
+ * @example isResult040({ cniVersion: '0.3.1' }) // true
+ */
 export function isResult040(r: Result): r is Result040 {
   return familyOf(r.cniVersion) === '0.4.0';
 }
 
+/**
+ * Whether a result has the 0.1.0/0.2.0 shape.
+ *
+ * @example isResult020({ cniVersion: '0.1.0' }) // true
+ */
 export function isResult020(r: Result): r is Result020 {
   return familyOf(r.cniVersion) === '0.2.0';
 }
 
+/**
+ * Whether a DNS section has nothing in it, as Go's DNS.IsEmpty.
+ *
+ * @example isDNSEmpty({ nameservers: [] }) // true
+ */
 export function isDNSEmpty(dns: DNS | undefined): boolean {
   return !dns || (!dns.nameservers?.length && !dns.domain && !dns.search?.length && !dns.options?.length);
 }

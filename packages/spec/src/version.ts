@@ -52,22 +52,40 @@ export function parseVersion(version: string): Version {
   return { major: nums[0]!, minor: nums[1]!, micro: nums[2]! };
 }
 
-/** Orders two versions numerically; throws on an unparsable one. */
+/**
+ * Orders two versions numerically; throws on an unparsable one.
+ *
+ * @example compareVersions('0.10.0', '0.9.0') > 0 // true
+ */
 export function compareVersions(a: string, b: string): number {
   const x = parseVersion(a);
   const y = parseVersion(b);
   return x.major - y.major || x.minor - y.minor || x.micro - y.micro;
 }
 
+/**
+ * Whether `version` >= `other` numerically; throws on an unparsable one.
+ *
+ * @example greaterThanOrEqualTo('0.4.0', '0.3.1') // true
+ */
 export function greaterThanOrEqualTo(version: string, other: string): boolean {
   return compareVersions(version, other) >= 0;
 }
 
+/**
+ * Whether `version` > `other` numerically; throws on an unparsable one.
+ *
+ * @example greaterThan('1.1.1', '1.1.0') // true
+ */
 export function greaterThan(version: string, other: string): boolean {
   return compareVersions(version, other) > 0;
 }
 
-/** The versions from `start` (an exact member of ALL_VERSIONS) to the newest. */
+/**
+ * The versions from `start` (an exact member of ALL_VERSIONS) to the newest.
+ *
+ * @example versionsStartingFrom('0.3.1') // ['0.3.1', '0.4.0', '1.0.0', '1.1.0']
+ */
 export function versionsStartingFrom(start: string): string[] {
   const idx = ALL_VERSIONS.indexOf(start);
   if (idx < 0) throw new Error(`unknown CNI version ${goQuote(start)}`);
@@ -77,6 +95,8 @@ export function versionsStartingFrom(start: string): string[] {
 /**
  * The `cniVersion` of a config or result in bytes, `0.1.0` when absent or empty.
  * Throws `decoding version from network config: ...` on malformed JSON.
+ *
+ * @example decodeVersion('{"name":"n"}') // '0.1.0'
  */
 export function decodeVersion(bytes: string | Uint8Array): string {
   const fail = (msg: string): Error => new Error(`decoding version from network config: ${msg}`);
@@ -106,6 +126,8 @@ export interface PluginInfo {
 /**
  * The VERSION reply in the reference's bytes: compact JSON and a newline, `cniVersion`
  * being the library's current version whatever the input said.
+ *
+ * @example encodePluginInfo(['1.0.0']) // '{"cniVersion":"1.1.0","supportedVersions":["1.0.0"]}\n'
  */
 export function encodePluginInfo(supportedVersions: readonly string[]): string {
   if (supportedVersions.length === 0) throw new Error('programmer error: you must support at least one version');
@@ -155,6 +177,8 @@ export function decodePluginInfo(bytes: string | Uint8Array): PluginInfo {
 /**
  * The reference's "incompatible CNI versions" failure: the config's version is not
  * exactly one of the plugin's.
+ *
+ * @example new IncompatibleVersionError('0.1.0', ['1.0.0']).toCniError().code // 1
  */
 export class IncompatibleVersionError extends Error {
   constructor(
@@ -174,7 +198,11 @@ export class IncompatibleVersionError extends Error {
   }
 }
 
-/** Exact membership, as the reference checks it; undefined when compatible. */
+/**
+ * Exact membership, as the reference checks it; undefined when compatible.
+ *
+ * @example reconcileVersion('1.0', ['1.0.0'])?.message // 'incompatible CNI versions: config is "1.0", plugin supports ["1.0.0"]'
+ */
 export function reconcileVersion(configVersion: string, supported: readonly string[]): IncompatibleVersionError | undefined {
   return supported.includes(configVersion) ? undefined : new IncompatibleVersionError(configVersion, supported);
 }
