@@ -48,6 +48,10 @@ function kindOf(v: JsonValue): Kind {
   return typeof v as Kind;
 }
 
+function withArticle(kind: Kind): string {
+  return kind === 'object' || kind === 'array' ? `an ${kind}` : `a ${kind}`;
+}
+
 function isObject(v: JsonValue | undefined): v is JsonObject {
   return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v);
 }
@@ -92,10 +96,10 @@ export class ConfigReader {
   private read<T>(path: string, kind: Kind, fallback: T | undefined, required: boolean): T | undefined {
     const v = this.get(path);
     if (v === undefined || v === null) {
-      if (fallback === undefined && required) this.fail(path, `is required (a ${kind})`);
+      if (fallback === undefined && required) this.fail(path, `is required (${withArticle(kind)})`);
       return fallback;
     }
-    if (kindOf(v) !== kind) this.fail(path, `expected a ${kind}, got ${kindOf(v)}`);
+    if (kindOf(v) !== kind) this.fail(path, `expected ${withArticle(kind)}, got ${kindOf(v)}`);
     return v as T;
   }
 
