@@ -58,5 +58,6 @@ export function iptablesRules(): string[] {
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#'))
     .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
-    .filter((l) => !/^\*|^COMMIT$/.test(l));
+    // Table headers and built-in chain policies appear when a table is first used.
+    .filter((l) => !/^\*|^COMMIT$|^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) /.test(l));
 }

@@ -75,7 +75,8 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
     switch (inv.command) {
       case 'add': {
         const result = await cni.addNetworkList(list, rt, opts);
-        io.stdout(printResult(result));
+        // A list always has plugins once loaded, so there is always a result to print.
+        if (result) io.stdout(printResult(result));
         return 0;
       }
       case 'check':
