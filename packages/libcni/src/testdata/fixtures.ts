@@ -71,3 +71,58 @@ export function readCommandLog(path: string): CommandLogEntry[] {
 export function parseObject(data: string | Uint8Array): Record<string, unknown> {
   return JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')) as Record<string, unknown>;
 }
+
+/** A plugin of a test list: its debug file, command log, config text and expected stdin. */
+export interface PluginInfo {
+  debugFilePath: string;
+  commandFilePath: string;
+  debug: Debug;
+  config: string;
+  /** What the runtime must send on stdin for ADD/DEL (no prevResult injected). */
+  expectedStdin: Record<string, unknown>;
+}
+
+/**
+ * One `noop` plugin object, as the reference's newPluginInfo: a config with a marker key,
+ * optionally a static prevResult, the debug file and command log, and capabilities.
+ */
+export function newPluginInfo(
+  dir: string,
+  cniVersion: string,
+  configValue: string,
+  prevResult: string,
+  result: string,
+  runtimeConfig: Record<string, unknown>,
+  capabilities: string[],
+  listName = 'some-list',
+): PluginInfo {
+  const debug: Debug = { reportResult: result };
+  const debugFilePath = newDebugFile(dir, debug);
+  const commandFilePath = newCommandLog(dir);
+  let config = `{"type": "noop", "some-key": "${configValue}"`;
+  if (prevResult !== '') config += `, "prevResult": ${prevResult}`;
+  config += `, "debugFile": ${JSON.stringify(debugFilePath)}, "commandLog": ${JSON.stringify(commandFilePath)}`;
+  if (capabilities.length > 0) config += `, "capabilities": {${capabilities.map((c) => `"${c}": true`).join(', ')}}`;
+  config += '}';
+  const expectedStdin: Record<string, unknown> = { ...parseObject(config), name: listName, cniVersion };
+  const rc = Object.fromEntries(Object.entries(runtimeConfig).filter(([k]) => capabilities.includes(k)));
+  if (Object.keys(rc).length > 0) expectedStdin['runtimeConfig'] = rc;
+  return { debugFilePath, commandFilePath, debug, config, expectedStdin };
+}
+
+/** The reference's three-plugin test list: an IP result, a PASSTHROUGH and an INJECT-DNS plugin. */
+export function makePluginListText(dir: string, cniVersion: string, ipResult: string, runtimeConfig: Record<string, unknown>): { text: string; plugins: PluginInfo[] } {
+  const plugins = [
+    newPluginInfo(dir, cniVersion, 'some-value', '', ipResult, runtimeConfig, ['portMappings', 'otherCapability']),
+    newPluginInfo(dir, cniVersion, 'some-other-value', ipResult, 'PASSTHROUGH', runtimeConfig, ['otherCapability']),
+    newPluginInfo(dir, cniVersion, 'yet-another-value', ipResult, 'INJECT-DNS', runtimeConfig, []),
+  ];
+  const text = `{
+"name": "some-list",
+"cniVersion": "${cniVersion}",
+"plugins": [
+${plugins.map((p) => p.config).join(',\n')}
+]
+}`;
+  return { text, plugins };
+}
