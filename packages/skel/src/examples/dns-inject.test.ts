@@ -1,6 +1,7 @@
 // The README's example plugin, run as a real process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -83,5 +84,11 @@ describe('dns-inject example plugin', () => {
     const r = exec('DEL', conf, { ...ENV, CNI_NETNS: '/proc/self/ns/net' });
     assert.equal(r.code, 1);
     assert.equal(JSON.parse(r.stdout).code, 8);
+  });
+  it('is the code shown in the README', () => {
+    const source = readFileSync(new URL('../../src/examples/dns-inject.ts', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    assert.ok(readme.includes(source.replace("from '../index.js'", "from '@tscni/skel'")));
+    assert.ok(source.split('\n').length < 40);
   });
 });
