@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CniError } from '@tscni/spec/errors';
 import { delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus, type DelegateOptions } from './delegate.js';
-import { findInPath, pluginError } from './plugin-exec.js';
+import { findInPath, pluginError } from '@tscni/spec/invoke';
 
 // Records what it was run with, then does what the config's "fake" key says.
 const FAKE_PLUGIN = `#!/usr/bin/env node
@@ -142,11 +142,11 @@ describe('failures', () => {
   it('names the plugin and the path when it is not found', async () => {
     await assert.rejects(delegateAdd('x', conf(), opts()), { message: `failed to find plugin "x" in path [${binA} ${binB}]` });
   });
-  it('refuses names with a slash, no name and no path as the reference does', () => {
-    assert.throws(() => findInPath('../pluginname', [binB]), { message: 'invalid plugin name: ../pluginname' });
-    assert.throws(() => findInPath('', [binB]), { message: 'no plugin name provided' });
-    assert.throws(() => findInPath('fake', []), { message: 'no paths provided' });
-    assert.equal(findInPath('fake', [binA, binB]), join(binB, 'fake'));
+  it('refuses names with a slash, no name and no path as the reference does', async () => {
+    await assert.rejects(delegateAdd('../pluginname', conf(), opts()), { message: 'invalid plugin name: ../pluginname' });
+    await assert.rejects(delegateAdd('', conf(), opts()), { message: 'no plugin name provided' });
+    await assert.rejects(findInPath('fake', []), { message: 'no paths provided' });
+    assert.equal(await findInPath('fake', [binA, binB]), join(binB, 'fake'));
   });
   it('treats an empty CNI_PATH as no paths', async () => {
     await assert.rejects(delegateDel('fake', conf(), { env: { CNI_PATH: '' } }), { message: 'no paths provided' });

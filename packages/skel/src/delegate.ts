@@ -1,9 +1,10 @@
 /**
  * Delegation: running another plugin (typically IPAM) found in CNI_PATH with the same
  * environment, CNI_COMMAND set to the delegated command, and the config on stdin, as the
- * reference's invoke.DelegateAdd/Check/Del/GC/Status. The exec machinery loads on first use.
+ * reference's invoke.DelegateAdd/Check/Del/GC/Status. The work is done by
+ * `@tscni/spec/invoke` (shared with the runtime library), loaded on first use because it
+ * pulls in child_process.
  */
-import { delimiter } from 'node:path';
 import type { Result } from '@tscni/spec/result-types';
 import type { EnvSource, TextSink } from './types.js';
 
@@ -13,25 +14,22 @@ export interface DelegateOptions {
   signal?: AbortSignal;
   /** The environment to pass on, CNI_PATH included (default process.env; use `args.env` in a handler). */
   env?: EnvSource;
-  /** Where the delegate's stderr goes (default process.stderr). */
+  /** Where a successful delegate's stderr goes (default process.stderr). */
   stderr?: TextSink;
 }
 
-const encoder = new TextEncoder();
+type InvokeModule = typeof import('@tscni/spec/invoke');
 
-async function run(command: string, pluginType: string, netconf: Uint8Array, options: DelegateOptions): Promise<Uint8Array> {
-  const { findInPath, execPlugin } = await import('./plugin-exec.js');
-  const env = options.env ?? process.env;
-  const cniPath = env['CNI_PATH'] ?? '';
-  // Go's filepath.SplitList: nothing for an empty value, otherwise every entry (empty ones too).
-  const paths = cniPath === '' ? [] : cniPath.split(delimiter);
-  const pluginPath = findInPath(pluginType, paths);
-  // A copy: the caller's own environment (process.env) keeps its CNI_COMMAND.
-  return execPlugin(pluginPath, netconf, { ...env, CNI_COMMAND: command }, options);
-}
-
-function bytesOf(netconf: Uint8Array | string): Uint8Array {
-  return typeof netconf === 'string' ? encoder.encode(netconf) : netconf;
+/** The shared invoke module, and these options in its terms. */
+async function load(options: DelegateOptions): Promise<{ invoke: InvokeModule; opts: import('@tscni/spec/invoke').DelegateOptions }> {
+  const invoke = await import('@tscni/spec/invoke');
+  const { stderr } = options;
+  const opts = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(stderr ? { exec: new invoke.RawExec({ stderr: { write: (b: Uint8Array) => stderr.write(Buffer.from(b).toString('utf8')) } }) } : {}),
+  };
+  return { invoke, opts };
 }
 
 /**
@@ -42,24 +40,8 @@ function bytesOf(netconf: Uint8Array | string): Uint8Array {
  * @example const ipam = await delegateAdd(conf.ipam.type, args.stdinData, { env: args.env });
  */
 export async function delegateAdd(pluginType: string, netconf: Uint8Array | string, options: DelegateOptions = {}): Promise<Result> {
-  const bytes = bytesOf(netconf);
-  const stdout = await run('ADD', pluginType, bytes, options);
-  const [{ decodeVersion }, { parseJsonObject }, { createResult }] = await Promise.all([
-    import('@tscni/spec/version'),
-    import('@tscni/spec/gojson'),
-    import('@tscni/spec/result-decode'),
-  ]);
-  const configVersion = decodeVersion(bytes);
-  let raw;
-  try {
-    raw = parseJsonObject(stdout);
-  } catch (e) {
-    throw new Error(`failed to unmarshal raw result: ${(e as Error).message}`);
-  }
-  const own = raw['cniVersion'];
-  // The reference's back-compat rule: a result without a version is in the config's version.
-  const version = typeof own === 'string' && own !== '' ? own : configVersion;
-  return createResult(version, { ...raw, cniVersion: version });
+  const { invoke, opts } = await load(options);
+  return invoke.delegateAdd(pluginType, netconf, opts);
 }
 
 /**
@@ -68,7 +50,8 @@ export async function delegateAdd(pluginType: string, netconf: Uint8Array | stri
  * @example await delegateCheck(conf.ipam.type, args.stdinData, { env: args.env });
  */
 export async function delegateCheck(pluginType: string, netconf: Uint8Array | string, options: DelegateOptions = {}): Promise<void> {
-  await run('CHECK', pluginType, bytesOf(netconf), options);
+  const { invoke, opts } = await load(options);
+  await invoke.delegateCheck(pluginType, netconf, opts);
 }
 
 /**
@@ -77,7 +60,8 @@ export async function delegateCheck(pluginType: string, netconf: Uint8Array | st
  * @example await delegateDel(conf.ipam.type, args.stdinData, { env: args.env });
  */
 export async function delegateDel(pluginType: string, netconf: Uint8Array | string, options: DelegateOptions = {}): Promise<void> {
-  await run('DEL', pluginType, bytesOf(netconf), options);
+  const { invoke, opts } = await load(options);
+  await invoke.delegateDel(pluginType, netconf, opts);
 }
 
 /**
@@ -86,7 +70,8 @@ export async function delegateDel(pluginType: string, netconf: Uint8Array | stri
  * @example await delegateGC(conf.ipam.type, args.stdinData, { env: args.env });
  */
 export async function delegateGC(pluginType: string, netconf: Uint8Array | string, options: DelegateOptions = {}): Promise<void> {
-  await run('GC', pluginType, bytesOf(netconf), options);
+  const { invoke, opts } = await load(options);
+  await invoke.delegateGC(pluginType, netconf, opts);
 }
 
 /**
@@ -95,5 +80,6 @@ export async function delegateGC(pluginType: string, netconf: Uint8Array | strin
  * @example await delegateStatus(conf.ipam.type, args.stdinData, { env: args.env });
  */
 export async function delegateStatus(pluginType: string, netconf: Uint8Array | string, options: DelegateOptions = {}): Promise<void> {
-  await run('STATUS', pluginType, bytesOf(netconf), options);
+  const { invoke, opts } = await load(options);
+  await invoke.delegateStatus(pluginType, netconf, opts);
 }

@@ -3,8 +3,8 @@
  *
  * Everything exported here is cheap to import, so a plugin's VERSION answer stays fast:
  * the parts that need more (result printing, prevResult parsing, running delegates) load
- * when first used. `createCmdArgs`, `prevResultOf`, `findInPath` and `execPlugin` are
- * available by subpath (`@tscni/skel/cmd-args`, `/prev-result`, `/plugin-exec`).
+ * when first used. `createCmdArgs` and `prevResultOf` are
+ * available by subpath (`@tscni/skel/cmd-args`, `/prev-result`).
  */
 export { pluginMain } from './plugin-main.js';
 export { runPlugin } from './dispatcher.js';
