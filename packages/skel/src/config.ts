@@ -70,7 +70,7 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
 export class ConfigReader {
   constructor(readonly raw: JsonObject) {}
 
-  /** The value at `path`, or undefined when it (or an object on the way) is absent. */
+  /** The value at `path`, or undefined when it (or an object on the way) is absent. @example r.get('ipam.routes') */
   get(path: string): JsonValue | undefined {
     let at: JsonValue | undefined = this.raw;
     const parts = path.split('.');
@@ -82,13 +82,13 @@ export class ConfigReader {
     return at;
   }
 
-  /** Whether `path` holds a value other than null. */
+  /** Whether `path` holds a value other than null. @example r.has('ipam') */
   has(path: string): boolean {
     const v = this.get(path);
     return v !== undefined && v !== null;
   }
 
-  /** Throws the ConfigError for `path`. */
+  /** Throws the ConfigError for `path`. @example r.fail('ipam.subnet', 'too small for 2 addresses') */
   fail(path: string, reason: string): never {
     throw new ConfigError(path, reason);
   }
@@ -103,25 +103,27 @@ export class ConfigReader {
     return v as T;
   }
 
-  /** A string; required unless a fallback is given. */
+  /** A string; required unless a fallback is given. @example r.string('bridge', 'cni0') */
   string(path: string, fallback?: string): string {
     return this.read<string>(path, 'string', fallback, true)!;
   }
 
+  /** A string or undefined. @example r.optionalString('ipam.gateway') */
   optionalString(path: string): string | undefined {
     return this.read<string>(path, 'string', undefined, false);
   }
 
-  /** A number; required unless a fallback is given. */
+  /** A number; required unless a fallback is given. @example r.number('mtu', 1500) */
   number(path: string, fallback?: number): number {
     return this.read<number>(path, 'number', fallback, true)!;
   }
 
+  /** A number or undefined. @example r.optionalNumber('mtu') */
   optionalNumber(path: string): number | undefined {
     return this.read<number>(path, 'number', undefined, false);
   }
 
-  /** An integer within [min, max]; required unless a fallback is given. */
+  /** An integer within [min, max]; required unless a fallback is given. @example r.integer('mtu', { min: 576 }, 1500) */
   integer(path: string, range: { min?: number; max?: number } = {}, fallback?: number): number {
     const n = this.number(path, fallback);
     if (!Number.isInteger(n)) this.fail(path, `expected an integer, got ${n}`);
@@ -130,25 +132,27 @@ export class ConfigReader {
     return n;
   }
 
-  /** A boolean; required unless a fallback is given. */
+  /** A boolean; required unless a fallback is given. @example r.boolean('isGateway', false) */
   boolean(path: string, fallback?: boolean): boolean {
     return this.read<boolean>(path, 'boolean', fallback, true)!;
   }
 
+  /** A boolean or undefined. @example r.optionalBoolean('hairpinMode') */
   optionalBoolean(path: string): boolean | undefined {
     return this.read<boolean>(path, 'boolean', undefined, false);
   }
 
-  /** An object; required unless a fallback is given. */
+  /** An object; required unless a fallback is given. @example r.object('ipam') */
   object(path: string, fallback?: JsonObject): JsonObject {
     return this.read<JsonObject>(path, 'object', fallback, true)!;
   }
 
+  /** An object or undefined. @example r.optionalObject('runtimeConfig') */
   optionalObject(path: string): JsonObject | undefined {
     return this.read<JsonObject>(path, 'object', undefined, false);
   }
 
-  /** A list of strings; required unless a fallback is given. */
+  /** A list of strings; required unless a fallback is given. @example r.stringArray('dns.nameservers', []) */
   stringArray(path: string, fallback?: string[]): string[] {
     const list = this.read<JsonValue[]>(path, 'array', fallback, true)!;
     list.forEach((v, i) => {
@@ -157,14 +161,14 @@ export class ConfigReader {
     return list as string[];
   }
 
-  /** One of fixed strings; required unless a fallback is given. */
+  /** One of fixed strings; required unless a fallback is given. @example r.oneOf('mode', ['l2', 'l3'] as const, 'l2') */
   oneOf<T extends string>(path: string, choices: readonly T[], fallback?: T): T {
     const v = this.string(path, fallback);
     if (!choices.includes(v as T)) this.fail(path, `must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
     return v as T;
   }
 
-  /** The keys every plugin config may carry, type-checked. */
+  /** The keys every plugin config may carry, type-checked. @example r.netConf().name */
   netConf(): NetConf {
     const conf: NetConf = {
       cniVersion: this.string('cniVersion', ''),
