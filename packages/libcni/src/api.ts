@@ -61,6 +61,7 @@ export class CNIConfig {
   private readonly exec: Exec;
   private readonly cache: ResultCache;
 
+  /** @example new CNIConfig({ path: ['/opt/cni/bin'], cacheDir: '/run/cni' }) */
   constructor(options: CNIConfigOptions) {
     this.path = options.path;
     this.cacheDir = options.cacheDir || DEFAULT_CACHE_DIR;

@@ -46,7 +46,7 @@ export function goPathErrorText(err: unknown, fallbackPath = ''): string {
   return `${GO_OP[syscall] ?? syscall} ${path}: ${text}`;
 }
 
-/** Whether a Node fs error says the path does not exist. */
+/** Whether a Node fs error says the path does not exist. @example isNotExist(err) // true for ENOENT */
 export function isNotExist(err: unknown): boolean {
   return (err as NodeFsError | undefined)?.code === 'ENOENT';
 }

@@ -354,16 +354,19 @@ export interface RawExecOptions {
 export class RawExec implements Exec {
   constructor(private readonly options: RawExecOptions = {}) {}
 
+  /** execPlugin with this executor's stderr sink. @example await exec.execPlugin(path, conf, env, { signal }) */
   execPlugin(pluginPath: string, stdin: Uint8Array, env: Env, options: CallOptions = {}): Promise<Uint8Array> {
     const o: ExecOptions = { ...this.options };
     if (options.signal) o.signal = options.signal;
     return execPlugin(pluginPath, stdin, env, o);
   }
 
+  /** The module's findInPath. @example await exec.findInPath('bridge', ['/opt/cni/bin']) */
   findInPath(plugin: string, paths: readonly string[]): Promise<string> {
     return findInPath(plugin, paths);
   }
 
+  /** Reads a VERSION reply. @example exec.decode(stdout).supportedVersions */
   decode(bytes: Uint8Array): PluginInfo {
     return decodePluginInfo(bytes);
   }
