@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { CNIConfig, loadNetworkConf, type RuntimeConf } from '@tscni/libcni';
-import { CniError } from '@tscni/spec/errors';
+import { CniError, findCniError } from '@tscni/spec/errors';
 import { printResult } from '@tscni/spec/result-print';
 import {
   USAGE,
@@ -23,14 +23,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_NETCONFPATH = '/etc/cni/net.d';
 const DEFAULT_CACHE_DIR = '/var/lib/cni';
-
-/** The CNI error behind a failure: the error itself or one it wraps (as Go's errors.As). */
-export function findCniError(e: unknown): CniError | undefined {
-  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 16; cur = (cur as { cause?: unknown }).cause, depth++) {
-    if (cur instanceof CniError) return cur;
-  }
-  return undefined;
-}
 
 /** One readable line for a failure: the CNI code when there is one, then the message. */
 export function describeError(e: unknown): string {

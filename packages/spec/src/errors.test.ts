@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CniError, ErrorCode, isCniError, toCniError } from './errors.js';
+import { CniError, ErrorCode, findCniError, isCniError, toCniError } from './errors.js';
 
 describe('CniError', () => {
   it('has the well-known codes', () => {
@@ -47,5 +47,18 @@ describe('CniError', () => {
     assert.equal(toCniError('str', 5).code, 5);
     assert.equal(isCniError(typed), true);
     assert.equal(isCniError(new Error('x')), false);
+  });
+
+  it('finds a CNI error wrapped at any depth, or one from another copy of the package', () => {
+    const typed = new CniError(50, 'not ready');
+    const deep = new Error('a', { cause: new Error('b', { cause: new Error('c', { cause: typed }) }) });
+    assert.equal(findCniError(deep), typed);
+    assert.equal(toCniError(deep), typed);
+    const foreign = Object.assign(new Error('not ready'), { name: 'CniError', code: 50, msg: 'not ready', details: 'd' });
+    assert.deepEqual(findCniError(foreign)?.toJSON(), { code: 50, msg: 'not ready', details: 'd' });
+    assert.equal(findCniError(new Error('plain')), undefined);
+    const loop: Error & { cause?: unknown } = new Error('loop');
+    loop.cause = loop;
+    assert.equal(findCniError(loop), undefined);
   });
 });

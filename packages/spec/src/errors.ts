@@ -83,17 +83,34 @@ export function isCniError(e: unknown): e is CniError {
   return e instanceof CniError;
 }
 
+// A CniError from another copy of @tscni/spec fails instanceof but has the same shape.
+function looksLikeCniError(e: object): e is CniError {
+  const o = e as Partial<CniError>;
+  return o.name === 'CniError' && typeof o.code === 'number' && typeof o.msg === 'string';
+}
+
 /**
- * Turns anything thrown into a CniError; untyped errors become code 999 like the reference.
+ * The CNI error behind a failure: the error itself or one it wraps as a `cause`, at any
+ * depth (as Go's errors.As finds wrapped errors); undefined when there is none.
+ *
+ * @example findCniError(new Error('outer', { cause: new CniError(11, 'busy') }))?.code // 11
+ */
+export function findCniError(thrown: unknown): CniError | undefined {
+  const seen = new Set<unknown>();
+  for (let e: unknown = thrown; e !== null && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    if (e instanceof CniError) return e;
+    if (looksLikeCniError(e)) return new CniError(e.code, e.msg, typeof e.details === 'string' ? e.details : '');
+  }
+  return undefined;
+}
+
+/**
+ * Turns anything thrown into a CniError: the one it is or wraps, else `code` (999 by
+ * default, as the reference's skel does for untyped errors) with its message.
  *
  * @example toCniError(new Error('boom')).code // 999
  */
-export function toCniError(e: unknown, code: number = ErrorCode.Internal): CniError {
-  if (e instanceof CniError) return e;
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    if (cause instanceof CniError) return cause;
-    return new CniError(code, e.message);
-  }
-  return new CniError(code, String(e));
+export function toCniError(thrown: unknown, code: number = ErrorCode.Internal): CniError {
+  return findCniError(thrown) ?? new CniError(code, thrown instanceof Error ? thrown.message : String(thrown));
 }

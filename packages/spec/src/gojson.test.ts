@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { goMarshal, goMarshalIndent, goMarshalSorted, goQuote, goQuoteList, goSyntaxError, parseJson, parseJsonObject } from './gojson.js';
+import { goMarshal, goMarshalIndent, goMarshalIndentSorted, goMarshalSorted, goQuote, goQuoteList, goSyntaxError, parseJson, parseJsonObject } from './gojson.js';
 
 describe('goSyntaxError', () => {
   const cases: [string, string][] = [
@@ -64,6 +64,10 @@ describe('Go marshalling', () => {
   it('sorts keys at every level, compact, HTML-safe', () => {
     assert.equal(goMarshalSorted({ b: 1, a: { d: [{ z: 1, y: 2 }], c: '<&>' } }), '{"a":{"c":"\\u003c\\u0026\\u003e","d":[{"y":2,"z":1}]},"b":1}');
     assert.equal(goMarshalSorted({ B: 1, a: 2, _: 3 }), '{"B":1,"_":3,"a":2}');
+    // JS enumerates integer-like keys first and numerically; Go sorts them as bytes.
+    assert.equal(goMarshalSorted({ a: 1, 9: 2, 10: 3 }), '{"10":3,"9":2,"a":1}');
+    assert.equal(goMarshalIndentSorted({ b: [1, { 10: true, 2: null }], a: {} }), '{\n    "a": {},\n    "b": [\n        1,\n        {\n            "10": true,\n            "2": null\n        }\n    ]\n}');
+    assert.equal(goMarshal({ b: undefined, a: [undefined, 1] }), '{"a":[null,1]}');
     assert.equal(goMarshal({ s: '\u2028\u2029' }), '{"s":"\\u2028\\u2029"}');
   });
 

@@ -234,16 +234,6 @@ export function parseJsonObject(input: string | Uint8Array): JsonObject {
   return v;
 }
 
-function sortKeysDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeysDeep);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort(compareGoStrings)) out[k] = sortKeysDeep((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
-}
-
 /**
  * Go sorts map keys by bytes; for UTF-16 strings that differs only beyond the BMP.
  *
@@ -260,13 +250,68 @@ function goEscape(json: string): string {
 }
 
 /**
- * JSON like Go's json.Marshal of a map: compact, keys sorted at every level, `<`, `>`, `&`,
- * U+2028 and U+2029 escaped.
+ * Writes JSON the way JSON.stringify does, except that keys can be sorted by bytes as Go
+ * sorts map keys. JSON.stringify cannot be reused for that: JS objects always enumerate
+ * integer-like keys ("9", "10") first in numeric order, where Go puts "10" before "9".
+ */
+function serialize(value: unknown, sort: boolean, indent: string, depth: number): string | undefined {
+  let v = value;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    v = (v as { toJSON: () => unknown }).toJSON();
+  }
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  const open = indent ? `\n${indent.repeat(depth + 1)}` : '';
+  const close = indent ? `\n${indent.repeat(depth)}` : '';
+  const sep = indent ? ': ' : ':';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    const items = v.map((x) => serialize(x, sort, indent, depth + 1) ?? 'null');
+    return `[${open}${items.join(`,${open}`)}${close}]`;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = sort ? Object.keys(o).sort(compareGoStrings) : Object.keys(o);
+  const members: string[] = [];
+  for (const k of keys) {
+    const text = serialize(o[k], sort, indent, depth + 1);
+    if (text !== undefined) members.push(`${JSON.stringify(k)}${sep}${text}`);
+  }
+  if (members.length === 0) return '{}';
+  return `{${open}${members.join(`,${open}`)}${close}}`;
+}
+
+function marshal(value: unknown, sort: boolean, indent: string): string {
+  return goEscape(serialize(value, sort, indent, 0) ?? 'null');
+}
+
+/**
+ * JSON like Go's json.Marshal of a map: compact, keys sorted by bytes at every level,
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped.
  *
  * @example goMarshalSorted({ b: 1, a: '<' }) // '{"a":"\\u003c","b":1}'
  */
 export function goMarshalSorted(value: unknown): string {
-  return goEscape(JSON.stringify(sortKeysDeep(value)));
+  return marshal(value, true, '');
+}
+
+/**
+ * JSON like Go's json.MarshalIndent of a map: 4-space indent, keys sorted at every level.
+ *
+ * @example goMarshalIndentSorted({ b: 1, a: 2 }) // '{\n    "a": 2,\n    "b": 1\n}'
+ */
+export function goMarshalIndentSorted(value: unknown): string {
+  return marshal(value, true, '    ');
 }
 
 /**
@@ -275,7 +320,7 @@ export function goMarshalSorted(value: unknown): string {
  * @example goMarshalIndent({ a: 1 }) // '{\n    "a": 1\n}'
  */
 export function goMarshalIndent(value: unknown): string {
-  return goEscape(JSON.stringify(value, null, 4));
+  return marshal(value, false, '    ');
 }
 
 /**
@@ -284,7 +329,7 @@ export function goMarshalIndent(value: unknown): string {
  * @example goMarshal({ b: 1, a: 2 }) // '{"b":1,"a":2}'
  */
 export function goMarshal(value: unknown): string {
-  return goEscape(JSON.stringify(value));
+  return marshal(value, false, '');
 }
 
 /**

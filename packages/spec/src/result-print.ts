@@ -16,6 +16,8 @@ function put(o: Plain, key: string, v: unknown, omitEmpty = true): void {
   o[key] = v;
 }
 
+// Object key order is enough here: a result's keys are fixed names, never integer-like
+// (those JS would enumerate first), so sorting them once keeps them sorted when printed.
 function sortDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortDeep);
   if (v !== null && typeof v === 'object') {
