@@ -88,6 +88,19 @@ describe('ResultCache', () => {
     assert.equal(cache.filePath('n', rt), join(dir, 'results', 'n-some-container-id-eth0'));
   });
 
+  it('refuses names that would reach outside results/ (the reference does not)', async () => {
+    assert.throws(() => cache.filePath('n', { containerID: '/../../../etc/passwd', ifName: 'eth0' }), {
+      message: `cache file path: container ID "/../../../etc/passwd" contains '/' or NUL`,
+    });
+    assert.throws(() => cache.filePath('a/b', rt), /network name "a\/b" contains/);
+    assert.throws(() => cache.filePath('n', { containerID: 'c', ifName: 'x\0' }), /interface name "x\\x00" contains/);
+    // DEL tolerates it but removes nothing outside the cache.
+    const victim = join(dir, 'victim-eth0');
+    writeFileSync(victim, 'keep');
+    await cache.del('n', { containerID: '/../../victim', ifName: 'eth0', netNS: '' });
+    assert.equal(readFileSync(victim, 'utf8'), 'keep');
+  });
+
   it('writes the record atomically with the reference bytes and permissions', async () => {
     const config = Buffer.from('{"cniVersion":"1.1.0","name":"n","plugins":[{"type":"noop"}]}');
     await cache.add(result, config, 'n', rt);

@@ -181,6 +181,11 @@ export class ResultCache {
         `cache file path requires network name (${goQuote(netName)}), container ID (${goQuote(rt.containerID)}), and interface name (${goQuote(rt.ifName)})`,
       );
     }
+    // Only ADD validates these names, so a DEL or CHECK could otherwise reach outside
+    // results/ (the reference does not guard against it).
+    for (const [what, name] of [['network name', netName], ['container ID', rt.containerID], ['interface name', rt.ifName]] as const) {
+      if (name.includes('/') || name.includes('\0')) throw new Error(`cache file path: ${what} ${goQuote(name)} contains '/' or NUL`);
+    }
     return join(this.dir, 'results', `${netName}-${rt.containerID}-${rt.ifName}`);
   }
 
