@@ -51,7 +51,7 @@ try {
   const address = JSON.parse(serverAddr)[0].addr_info.find((a) => a.family === 'inet').local;
   say(`HTTP server in ${containers[0]} on ${address}:8080, client in ${containers[1]}`);
   server = spawn('ip', ['netns', 'exec', containers[0], process.execPath, '-e',
-    `require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname() + ' in ${containers[0]}\\n')).listen(8080, '${address}', () => console.log('ready'))`],
+    `require('http').createServer((q, s) => s.end('hello from ${containers[0]}\\n')).listen(8080, '${address}', () => console.log('ready'))`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((res, rej) => {
     server.stdout.once('data', res);
