@@ -11,16 +11,7 @@ import { confFromBytes, networkConfFromBytes } from '@tscni/spec/config';
 import { RawExec, type Env, type Exec } from '@tscni/spec/invoke';
 import { CNIConfig } from './api.js';
 import type { RuntimeConf } from './runtime-conf.js';
-import { cleanup, installPlugins, newDebugFile, readDebug, tempDir } from './testdata/fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
-}
+import { cleanup, installPlugins, newDebugFile, readDebug, rejection, tempDir } from './testdata/fixtures.js';
 
 let bin: ReturnType<typeof installPlugins>;
 let work: string;

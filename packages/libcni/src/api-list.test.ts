@@ -13,27 +13,7 @@ import { resultToJSON } from '@tscni/spec/result-print';
 import { CNIConfig } from './api.js';
 import { isCheckNotSupported } from './errors.js';
 import type { RuntimeConf } from './runtime-conf.js';
-import {
-  cleanup,
-  installPlugins,
-  makePluginListText,
-  newCommandLog,
-  parseObject,
-  readCommandLog,
-  readDebug,
-  tempDir,
-  writeDebug,
-  type PluginInfo,
-} from './testdata/fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
-}
+import { cleanup, installPlugins, makePluginListText, newCommandLog, parseObject, type PluginInfo, readCommandLog, readDebug, rejection, tempDir, writeDebug } from './testdata/fixtures.js';
 
 const portMappings = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }];
 const capabilityArgs = { portMappings, otherCapability: 33 };

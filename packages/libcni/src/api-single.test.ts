@@ -13,16 +13,7 @@ import { resultToJSON } from '@tscni/spec/result-print';
 import { CNIConfig } from './api.js';
 import { isCheckNotSupported } from './errors.js';
 import type { RuntimeConf } from './runtime-conf.js';
-import { cleanup, installPlugins, newDebugFile, parseObject, readDebug, tempDir, writeDebug, type Debug } from './testdata/fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
-}
+import { cleanup, type Debug, installPlugins, newDebugFile, parseObject, readDebug, rejection, tempDir, writeDebug } from './testdata/fixtures.js';
 
 const IP_RESULT = '{"cniVersion":"1.1.0","ips":[{"address":"10.1.2.3/24"}],"dns":{}}';
 const portMappings = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }];

@@ -5,16 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createResult } from '@tscni/spec/result-decode';
 import { CNI_CACHE_V1, ResultCache, decodeCacheRecord, encodeCacheRecord } from './cache.js';
 import type { RuntimeConf } from './runtime-conf.js';
-import { cleanup, tempDir } from './testdata/fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
-}
+import { cleanup, rejection, tempDir } from './testdata/fixtures.js';
 
 const rt: RuntimeConf = {
   containerID: 'some-container-id',

@@ -13,18 +13,9 @@ import {
   networkPluginConfsFromFiles,
 } from './conf-files.js';
 import { NoConfigsFoundError, NotFoundError } from './errors.js';
-import { cleanup, tempDir } from './testdata/fixtures.js';
+import { cleanup, rejection, tempDir } from './testdata/fixtures.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
-}
 
 let configDir: string;
 

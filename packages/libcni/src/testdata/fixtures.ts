@@ -2,6 +2,7 @@
  * Test fixtures for the runtime tests: temporary directories, the scripted plugins
  * installed into a plugin directory, and the debug files that drive them.
  */
+import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,4 +138,14 @@ ${plugins.map((p) => p.config).join(',\n')}
 ]
 }`;
   return { text, plugins };
+}
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  assert.fail('expected a rejection');
 }
