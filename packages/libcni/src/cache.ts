@@ -167,6 +167,15 @@ async function writeFileAtomic(path: string, data: string): Promise<void> {
  *
  * @example const cache = new ResultCache('/var/lib/cni');
  */
+/** A file's bytes, or undefined when it cannot be read: the reference treats both alike. */
+async function readIfPresent(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
 export class ResultCache {
   constructor(readonly dir: string = DEFAULT_CACHE_DIR) {}
 
@@ -233,13 +242,8 @@ export class ResultCache {
    * @example const prev = await cache.getResult(list.name, list.cniVersion, rt);
    */
   async getResult(netName: string, cniVersion: string, rt: RuntimeConf): Promise<Result | undefined> {
-    const fname = this.filePath(netName, rt);
-    let data: Uint8Array;
-    try {
-      data = await readFile(fname);
-    } catch {
-      return undefined;
-    }
+    const data = await readIfPresent(this.filePath(netName, rt));
+    if (!data) return undefined;
     let resultBytes: string | Uint8Array = data;
     try {
       const record = decodeCacheRecord(data);
@@ -262,13 +266,8 @@ export class ResultCache {
    * @example const cached = await cache.getConfig('mynet', rt); cached?.rt.capabilityArgs
    */
   async getConfig(netName: string, rt: RuntimeConf): Promise<CachedConfig | undefined> {
-    const fname = this.filePath(netName, rt);
-    let data: Uint8Array;
-    try {
-      data = await readFile(fname);
-    } catch {
-      return undefined;
-    }
+    const data = await readIfPresent(this.filePath(netName, rt));
+    if (!data) return undefined;
     let record: CacheRecord;
     try {
       record = decodeCacheRecord(data);
