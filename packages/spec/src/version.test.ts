@@ -100,6 +100,15 @@ describe('decodeVersion', () => {
     assert.equal(decodeVersion('null'), '0.1.0');
   });
 
+  it('matches the key without regard to case, the last match winning, as Go does', () => {
+    assert.equal(decodeVersion('{"CNIVersion":"1.0.0","name":"n"}'), '1.0.0');
+    assert.equal(decodeVersion('{"cniVersion":"0.4.0","CNIVERSION":"1.1.0"}'), '1.1.0');
+    assert.equal(decodeVersion('{"cniVersion":"0.4.0","CniVersion":null}'), '0.4.0');
+    assert.throws(() => decodeVersion('{"CNIVersion":7}'), {
+      message: 'decoding version from network config: json: cannot unmarshal number into Go struct field .cniVersion of type string',
+    });
+  });
+
   it('wraps JSON errors', () => {
     assert.throws(() => decodeVersion('{ not json'), {
       message: "decoding version from network config: invalid character 'n' looking for beginning of object key string",

@@ -111,10 +111,15 @@ export function decodeVersion(bytes: string | Uint8Array): string {
     // The reference decodes into an anonymous struct, and Go names it in full.
     throw fail(`json: cannot unmarshal ${jsonTypeName(raw)} into Go value of type struct { CNIVersion string "json:\\"cniVersion\\"" }`);
   }
-  const v = raw['cniVersion'];
-  if (v === undefined || v === null || v === '') return '0.1.0';
-  if (typeof v !== 'string') throw fail(`json: cannot unmarshal ${jsonTypeName(v)} into Go struct field .cniVersion of type string`);
-  return v;
+  // Go matches object keys to struct fields case-insensitively ("CNIVersion" counts), the
+  // last match winning; a null leaves the field alone.
+  let version = '';
+  for (const [key, v] of Object.entries(raw)) {
+    if (key.toLowerCase() !== 'cniversion' || v === null) continue;
+    if (typeof v !== 'string') throw fail(`json: cannot unmarshal ${jsonTypeName(v)} into Go struct field .cniVersion of type string`);
+    version = v;
+  }
+  return version === '' ? '0.1.0' : version;
 }
 
 /** What a plugin answers to VERSION. */
