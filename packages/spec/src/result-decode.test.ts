@@ -99,6 +99,23 @@ describe('createResult (Create)', () => {
   });
 });
 
+describe('field names', () => {
+  it('match without regard to case, the last match winning, as Go decodes structs', () => {
+    const r = resultFromBytes(
+      '{"CNIVersion":"1.1.0","IPs":[{"Address":"10.1.2.3/24","GATEWAY":"10.1.2.1"}],"Routes":[{"Dst":"0.0.0.0/0","gw":null}],"DNS":{"Nameservers":["1.1.1.1"]}}',
+    );
+    assert.deepEqual(r, {
+      cniVersion: '1.1.0',
+      ips: [{ address: '10.1.2.3/24', gateway: '10.1.2.1' }],
+      routes: [{ dst: '0.0.0.0/0' }],
+      dns: { nameservers: ['1.1.1.1'] },
+    });
+    assert.equal(resultFromBytes('{"CniVersion":"0.4.0","ips":[{"Version":"4","address":"10.0.0.2/24"}]}').cniVersion, '0.4.0');
+    assert.deepEqual(resultFromBytes('{"cniVersion":"0.2.0","IP4":{"IP":"10.0.0.2/24"}}'), { cniVersion: '0.2.0', ip4: { ip: '10.0.0.2/24' } });
+    assert.equal(resultFromJSON({ CNIVersion: '0.3.1' }).cniVersion, '0.3.1');
+  });
+});
+
 describe('resultFromJSON', () => {
   it('reads a parsed value in its own version', () => {
     assert.equal(resultFromJSON({ cniVersion: '0.3.1', ips: [] }).cniVersion, '0.3.1');

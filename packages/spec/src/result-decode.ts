@@ -43,6 +43,20 @@ class Field {
   }
 }
 
+/**
+ * A JSON object's members as Go's decoder assigns them to struct fields: keys matched to
+ * the field names without regard to case, the last match winning, nulls leaving a field alone.
+ */
+function goFields(o: Obj, names: readonly string[]): Obj {
+  const byFolded = new Map(names.map((n) => [n.toLowerCase(), n]));
+  const out: Obj = {};
+  for (const [key, v] of Object.entries(o)) {
+    const name = byFolded.get(key.toLowerCase());
+    if (name !== undefined && v !== null) out[name] = v;
+  }
+  return out;
+}
+
 function obj(v: JsonValue | undefined, f: Field, goType: string): Obj | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw f.typeError(v, goType);
@@ -99,8 +113,9 @@ function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
 
 function dns(v: JsonValue | undefined, parent: Field): DNS | undefined {
   const f = parent.at('DNS', 'dns');
-  const o = obj(v, f, 'types.DNS');
-  if (!o) return undefined;
+  const raw = obj(v, f, 'types.DNS');
+  if (!raw) return undefined;
+  const o = goFields(raw, ['nameservers', 'domain', 'search', 'options']);
   const out: DNS = {};
   set(out, 'nameservers', strList(o['nameservers'], f.at('DNS', 'nameservers')));
   set(out, 'domain', str(o['domain'], f.at('DNS', 'domain')));
@@ -110,7 +125,7 @@ function dns(v: JsonValue | undefined, parent: Field): DNS | undefined {
 }
 
 function route(v: JsonValue, f: Field): Route {
-  const o = obj(v, f, 'types.Route')!;
+  const o = goFields(obj(v, f, 'types.Route')!, ['dst', 'gw', 'mtu', 'advmss', 'priority', 'table', 'scope']);
   const out: Route = { dst: requiredCIDR(o['dst'], f.at('Route', 'dst')) };
   set(out, 'gw', ip(o['gw'], f.at('Route', 'gw')));
   set(out, 'mtu', int(o['mtu'], f.at('Route', 'mtu')));
@@ -133,14 +148,17 @@ function requiredCIDR(v: JsonValue | undefined, f: Field): string {
   return c;
 }
 
-function decode100(o: Obj): Result100 {
+const TOP_FIELDS = ['cniVersion', 'interfaces', 'ips', 'routes', 'dns'] as const;
+
+function decode100(raw: Obj): Result100 {
+  const o = goFields(raw, TOP_FIELDS);
   const top = new Field('Result', '');
   const r: Result100 = { cniVersion: str(o['cniVersion'], top.at('Result', 'cniVersion')) ?? '' };
   const ifs = arr(o['interfaces'], top.at('Result', 'interfaces'), '[]*types100.Interface');
   if (ifs) {
     r.interfaces = ifs.map((x) => {
       const f = top.at('Interface', 'interfaces');
-      const io = obj(x, f, 'types100.Interface')!;
+      const io = goFields(obj(x, f, 'types100.Interface')!, ['name', 'mac', 'mtu', 'sandbox', 'socketPath', 'pciID']);
       const i: NonNullable<Result100['interfaces']>[number] = { name: str(io['name'], f.at('Interface', 'name')) ?? '' };
       set(i, 'mac', str(io['mac'], f.at('Interface', 'mac')));
       set(i, 'mtu', int(io['mtu'], f.at('Interface', 'mtu')));
@@ -154,7 +172,7 @@ function decode100(o: Obj): Result100 {
   if (ips) {
     r.ips = ips.map((x) => {
       const f = top.at('IPConfig', 'ips');
-      const io = obj(x, f, 'types100.IPConfig')!;
+      const io = goFields(obj(x, f, 'types100.IPConfig')!, ['address', 'gateway', 'interface']);
       const c: NonNullable<Result100['ips']>[number] = { address: requiredCIDR(io['address'], f.at('IPConfig', 'address')) };
       set(c, 'gateway', ip(io['gateway'], f.at('IPConfig', 'gateway')));
       set(c, 'interface', int(io['interface'], f.at('IPConfig', 'interface')));
@@ -166,14 +184,15 @@ function decode100(o: Obj): Result100 {
   return r;
 }
 
-function decode040(o: Obj): Result040 {
+function decode040(raw: Obj): Result040 {
+  const o = goFields(raw, TOP_FIELDS);
   const top = new Field('Result', '');
   const r: Result040 = { cniVersion: str(o['cniVersion'], top.at('Result', 'cniVersion')) ?? '' };
   const ifs = arr(o['interfaces'], top.at('Result', 'interfaces'), '[]*types040.Interface');
   if (ifs) {
     r.interfaces = ifs.map((x) => {
       const f = top.at('Interface', 'interfaces');
-      const io = obj(x, f, 'types040.Interface')!;
+      const io = goFields(obj(x, f, 'types040.Interface')!, ['name', 'mac', 'sandbox']);
       const i: NonNullable<Result040['interfaces']>[number] = { name: str(io['name'], f.at('Interface', 'name')) ?? '' };
       set(i, 'mac', str(io['mac'], f.at('Interface', 'mac')));
       set(i, 'sandbox', str(io['sandbox'], f.at('Interface', 'sandbox')));
@@ -184,7 +203,7 @@ function decode040(o: Obj): Result040 {
   if (ips) {
     r.ips = ips.map((x) => {
       const f = top.at('IPConfig', 'ips');
-      const io = obj(x, f, 'types040.IPConfig')!;
+      const io = goFields(obj(x, f, 'types040.IPConfig')!, ['version', 'address', 'gateway', 'interface']);
       const c: NonNullable<Result040['ips']>[number] = {
         version: str(io['version'], f.at('IPConfig', 'version')) ?? '',
         address: requiredCIDR(io['address'], f.at('IPConfig', 'address')),
@@ -199,13 +218,15 @@ function decode040(o: Obj): Result040 {
   return r;
 }
 
-function decode020(o: Obj): Result020 {
+function decode020(raw: Obj): Result020 {
+  const o = goFields(raw, ['cniVersion', 'ip4', 'ip6', 'dns']);
   const top = new Field('Result', '');
   const r: Result020 = { cniVersion: str(o['cniVersion'], top.at('Result', 'cniVersion')) ?? '' };
   for (const key of ['ip4', 'ip6'] as const) {
     const f = top.at('IPConfig', key);
-    const io = obj(o[key], f, 'types020.IPConfig');
-    if (!io) continue;
+    const rawIP = obj(o[key], f, 'types020.IPConfig');
+    if (!rawIP) continue;
+    const io = goFields(rawIP, ['ip', 'gateway', 'routes']);
     const c: IPConfig020 = { ip: requiredCIDR(io['ip'], f.at('IPConfig', 'ip')) };
     set(c, 'gateway', ip(io['gateway'], f.at('IPConfig', 'gateway')));
     set(c, 'routes', arr(io['routes'], f.at('IPConfig', 'routes'), '[]types.Route')?.map((x) => route(x, f.at('Route', 'routes'))));
@@ -257,6 +278,6 @@ export function resultFromBytes(input: string | Uint8Array): Result {
  */
 export function resultFromJSON(value: JsonValue): Result {
   const o = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
-  const v = o['cniVersion'];
+  const v = goFields(o, ['cniVersion'])['cniVersion'];
   return createResult(typeof v === 'string' && v !== '' ? v : '0.1.0', value);
 }
