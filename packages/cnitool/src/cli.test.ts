@@ -60,8 +60,10 @@ describe('cnitool command line', () => {
   it('parses CAP_ARGS as a JSON object and CNI_PATH as a list', () => {
     assert.deepEqual(parseCapArgs('{"portMappings":[{"hostPort":8080}]}'), { portMappings: [{ hostPort: 8080 }] });
     assert.equal(parseCapArgs(undefined), undefined);
-    assert.throws(() => parseCapArgs('{'), /CAP_ARGS is not valid JSON/);
-    assert.throws(() => parseCapArgs('[1]'), /CAP_ARGS must be a JSON object/);
+    // The reference returns json.Unmarshal's error as is.
+    assert.throws(() => parseCapArgs('{'), { message: 'unexpected end of JSON input' });
+    assert.throws(() => parseCapArgs('{x}'), { message: "invalid character 'x' looking for beginning of object key string" });
+    assert.throws(() => parseCapArgs('[1]'), { message: 'json: cannot unmarshal array into Go value of type map[string]interface {}' });
     assert.deepEqual(splitPath('/a:/b::/c'), ['/a', '/b', '/c']);
     assert.deepEqual(splitPath(''), []);
   });

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { parseJsonObject } from '@tscni/spec/gojson';
 
 export type NetworkCommand = 'add' | 'check' | 'del' | 'gc' | 'status';
 
@@ -101,17 +102,10 @@ export function parseCnitoolArgs(value: string | undefined): [string, string][] 
   });
 }
 
-/** CAP_ARGS: a JSON object of capability arguments. */
+/** CAP_ARGS: a JSON object of capability arguments; failures worded as the reference's json.Unmarshal. */
 export function parseCapArgs(value: string | undefined): Record<string, unknown> | undefined {
   if (!value) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch (e) {
-    throw new Error(`CAP_ARGS is not valid JSON: ${(e as Error).message}`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('CAP_ARGS must be a JSON object');
-  return v as Record<string, unknown>;
+  return parseJsonObject(value);
 }
 
 /** CNI_PATH split on ':' with empty entries dropped, as Go's filepath.SplitList. */

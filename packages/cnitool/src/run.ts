@@ -55,6 +55,8 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
       return 0;
     }
     const list = await loadNetworkConf(env['NETCONFPATH'] || DEFAULT_NETCONFPATH, inv.network);
+    // The reference reads CAP_ARGS before CNI_ARGS, so that is the error reported when both are bad.
+    const capabilityArgs = parseCapArgs(env['CAP_ARGS']);
     const netns = resolve(inv.netns);
     const rt: RuntimeConf = {
       containerID: containerIDForNetns(netns),
@@ -62,7 +64,6 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
       ifName: inv.ifName,
       args: parseCnitoolArgs(env['CNI_ARGS']),
     };
-    const capabilityArgs = parseCapArgs(env['CAP_ARGS']);
     if (capabilityArgs) rt.capabilityArgs = capabilityArgs;
     switch (inv.command) {
       case 'add': {
