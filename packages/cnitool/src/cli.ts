@@ -107,8 +107,3 @@ export function parseCapArgs(value: string | undefined): Record<string, unknown>
   if (!value) return undefined;
   return parseJsonObject(value);
 }
-
-/** CNI_PATH split on ':' with empty entries dropped, as Go's filepath.SplitList. */
-export function splitPath(value: string | undefined): string[] {
-  return (value ?? '').split(':').filter((p) => p !== '');
-}

@@ -2,7 +2,8 @@
  * Runs a parsed cnitool invocation against the runtime library.
  */
 import { resolve } from 'node:path';
-import { CNIConfig, loadNetworkConf, type RuntimeConf } from '@tscni/libcni';
+import { CNIConfig, DEFAULT_CACHE_DIR, loadNetworkConf, type RuntimeConf } from '@tscni/libcni';
+import { splitCniPath } from '@tscni/spec/invoke';
 import { CniError, findCniError } from '@tscni/spec/errors';
 import { printResult } from '@tscni/spec/result-print';
 import {
@@ -10,7 +11,6 @@ import {
   containerIDForNetns,
   parseCapArgs,
   parseCnitoolArgs,
-  splitPath,
   type Invocation,
 } from './cli.js';
 
@@ -22,7 +22,6 @@ export interface Io {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_NETCONFPATH = '/etc/cni/net.d';
-const DEFAULT_CACHE_DIR = '/var/lib/cni';
 
 /** One readable line for a failure: the CNI code when there is one, then the message. */
 export function describeError(e: unknown): string {
@@ -47,7 +46,7 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
   }
   const json = inv.json;
   try {
-    const cni = new CNIConfig({ path: splitPath(env['CNI_PATH']), cacheDir: env['CNI_CACHE_DIR'] || DEFAULT_CACHE_DIR });
+    const cni = new CNIConfig({ path: splitCniPath(env['CNI_PATH']), cacheDir: env['CNI_CACHE_DIR'] || DEFAULT_CACHE_DIR });
     const opts = signal ? { signal } : {};
     if (inv.kind === 'version') {
       const info = await cni.getVersionInfo(inv.plugin, opts);

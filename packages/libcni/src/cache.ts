@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { goMarshal, goMarshalSorted, goQuote, jsonTypeName, parseJson, type JsonObject, type JsonValue } from '@tscni/spec/gojson';
+import { compareGoStrings, goMarshal, goMarshalSorted, goQuote, jsonTypeName, parseJson, type JsonObject, type JsonValue } from '@tscni/spec/gojson';
 import { convertResult } from '@tscni/spec/result-convert';
 import { resultFromBytes } from '@tscni/spec/result-decode';
 import { resultToJSON } from '@tscni/spec/result-print';
@@ -126,10 +126,6 @@ export function decodeCacheRecord(bytes: Uint8Array): CacheRecord {
   }
   if (firstError) throw firstError;
   return r;
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 async function mkdirAll(dir: string): Promise<void> {
@@ -298,7 +294,7 @@ export class ResultCache {
       throw new Error(goPathErrorText(e, dirPath), { cause: e });
     }
     const out: NetworkAttachment[] = [];
-    for (const fname of names.sort(byteOrder)) {
+    for (const fname of names.sort(compareGoStrings)) {
       if (fname.startsWith(TMP_PREFIX)) continue;
       if (containerID !== '') {
         const part = `-${containerID}-`;

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { compareGoStrings } from '@tscni/spec/gojson';
 import {
   confFromBytes,
   confListFromConf,
@@ -20,10 +21,6 @@ import { goPathErrorText, isNotExist } from './fs-errors.js';
 function goExt(name: string): string {
   const i = name.lastIndexOf('.');
   return i < 0 ? '' : name.slice(i);
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /**
@@ -43,7 +40,7 @@ export async function confFiles(dir: string, extensions: readonly string[]): Pro
   return entries
     .filter((d) => !d.isDirectory())
     .map((d) => d.name)
-    .sort(byteOrder)
+    .sort(compareGoStrings)
     .filter((name) => extensions.includes(goExt(name)))
     .map((name) => join(dir, name));
 }
@@ -110,7 +107,7 @@ export async function confFromFile(filename: string): Promise<PluginConfig> {
 export async function loadConf(dir: string, name: string): Promise<PluginConfig> {
   const files = await confFiles(dir, ['.conf', '.json']);
   if (files.length === 0) throw new NoConfigsFoundError(dir);
-  for (const file of files.sort(byteOrder)) {
+  for (const file of files.sort(compareGoStrings)) {
     const conf = await confFromFile(file);
     if (conf.network.name === name) return conf;
   }
@@ -124,7 +121,7 @@ export async function loadConf(dir: string, name: string): Promise<PluginConfig>
  * @example const list = await loadNetworkConf('/etc/cni/net.d', 'mynet');
  */
 export async function loadNetworkConf(dir: string, name: string): Promise<NetworkConfigList> {
-  const files = (await confFiles(dir, ['.conflist'])).sort(byteOrder);
+  const files = (await confFiles(dir, ['.conflist'])).sort(compareGoStrings);
   for (const file of files) {
     const conf = await networkConfFromFile(file);
     if (conf.name === name) return conf;

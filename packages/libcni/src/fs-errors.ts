@@ -2,24 +2,7 @@
  * File-system failures worded as Go's *os.PathError prints them ("open /x: no such file or
  * directory"), because libcni's messages embed them verbatim.
  */
-
-/** Go's strerror texts for the errno values file operations meet. */
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  EEXIST: 'file exists',
-  ELOOP: 'too many levels of symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  EMFILE: 'too many open files',
-  EINVAL: 'invalid argument',
-};
+import { goErrnoText } from '@tscni/spec/errno';
 
 /** Node's syscall names where Go names the operation differently. */
 const GO_OP: Readonly<Record<string, string>> = { scandir: 'open' };
@@ -39,7 +22,7 @@ interface NodeFsError {
 export function goPathErrorText(err: unknown, fallbackPath = ''): string {
   const e = (err ?? {}) as NodeFsError;
   const code = typeof e.code === 'string' ? e.code : '';
-  const text = ERRNO_TEXT[code];
+  const text = goErrnoText(code);
   const syscall = typeof e.syscall === 'string' ? e.syscall : '';
   if (!text || !syscall) return typeof e.message === 'string' ? e.message : String(err);
   const path = typeof e.path === 'string' ? e.path : fallbackPath;

@@ -4,45 +4,15 @@
  * forced to the network's, `prevResult` and `runtimeConfig` added when applicable, keys
  * sorted and compact.
  */
-import { pluginConfFromBytes, type PluginConf, type PluginConfig } from '@tscni/spec/config';
-import { goMarshal, goMarshalSorted, goQuote, parseJsonObject } from '@tscni/spec/gojson';
+import { injectConf, type PluginConf, type PluginConfig } from '@tscni/spec/config';
+import { RawJson, goMarshal, goQuote } from '@tscni/spec/gojson';
 import { resultToJSON } from '@tscni/spec/result-print';
 import type { Result } from '@tscni/spec/result-types';
 import type { RuntimeConf } from './runtime-conf.js';
 
-/** A value already serialized, inserted into the config as is. */
-class RawJSON {
-  constructor(readonly text: string) {}
-}
-
 /** A result in the bytes its own marshaller gives (0.x keeps struct order, 1.x is sorted). */
-function resultJSON(result: Result): RawJSON {
-  return new RawJSON(goMarshal(resultToJSON(result)));
-}
-
-/**
- * Sets top-level keys the way the reference's InjectConf does: the config goes through a
- * map (keys sorted, compact), empty keys and missing values are refused, and the result is
- * parsed again as a plugin config.
- */
-function inject(original: PluginConfig, values: Record<string, unknown>): PluginConfig {
-  let config: Record<string, unknown>;
-  try {
-    config = parseJsonObject(original.bytes);
-  } catch (e) {
-    throw new Error(`unmarshal existing network bytes: ${(e as Error).message}`, { cause: e });
-  }
-  for (const [key, value] of Object.entries(values)) {
-    if (key === '') throw new Error('keys cannot be empty');
-    if (value === null || value === undefined) throw new Error(`key '${key}' value must not be nil`);
-    config[key] = value;
-  }
-  const keys = Object.keys(config).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const body = keys.map((k) => {
-    const v = config[k];
-    return `${goMarshal(k)}:${v instanceof RawJSON ? v.text : goMarshalSorted(v)}`;
-  });
-  return pluginConfFromBytes(`{${body.join(',')}}`);
+function resultJSON(result: Result): RawJson {
+  return new RawJson(goMarshal(resultToJSON(result)));
 }
 
 /**
@@ -69,10 +39,10 @@ export function runtimeConfigFor(plugin: PluginConf, capabilityArgs: Record<stri
 export function buildOneConfig(name: string, cniVersion: string, orig: PluginConfig, prevResult: Result | undefined, rt: RuntimeConf | undefined): PluginConfig {
   const values: Record<string, unknown> = { name, cniVersion };
   if (prevResult) values['prevResult'] = resultJSON(prevResult);
-  let conf = inject(orig, values);
+  let conf = injectConf(orig, values);
   if (rt) {
     const rc = runtimeConfigFor(conf.network, rt.capabilityArgs);
-    if (rc) conf = inject(conf, { runtimeConfig: rc });
+    if (rc) conf = injectConf(conf, { runtimeConfig: rc });
   }
   return conf;
 }
@@ -83,7 +53,7 @@ export function buildOneConfig(name: string, cniVersion: string, orig: PluginCon
  * @example buildStatusConfig(list.name, list.cniVersion, list.plugins[0])
  */
 export function buildStatusConfig(name: string, cniVersion: string, orig: PluginConfig): PluginConfig {
-  return inject(orig, { name, cniVersion });
+  return injectConf(orig, { name, cniVersion });
 }
 
 /**
@@ -101,13 +71,13 @@ export function buildGCConfig(
 ): PluginConfig {
   const values: Record<string, unknown> = { name, cniVersion };
   if (validAttachments !== undefined) {
-    const list = new RawJSON(
+    const list = new RawJson(
       validAttachments === null ? 'null' : goMarshal(validAttachments.map((a) => ({ containerID: a.containerID, ifname: a.ifname }))),
     );
     values['cni.dev/valid-attachments'] = list;
     values['cni.dev/attachments'] = list;
   }
-  return inject(orig, values);
+  return injectConf(orig, values);
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { confListFromConf, goTypeOf, injectConf, networkConfFromBytes, pluginConfFromBytes } from './config.js';
+import { RawJson } from './gojson.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const listErr = (msg: string): { message: string } => ({ message: `error parsing configuration list: ${msg}` });
@@ -184,6 +185,14 @@ describe('injectConf', () => {
     );
     assert.equal(out.network.name, 'net');
     assert.equal(text(orig.bytes), '{"type":"bridge","name":"old","cniVersion":"0.4.0","zz":{"b":1,"a":2}}');
+  });
+
+  it('writes a RawJson value as it is (a 0.x prevResult keeps its struct order)', () => {
+    const prev = new RawJson('{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.2/24"}],"dns":{}}');
+    assert.equal(
+      text(injectConf(orig, { prevResult: prev }).bytes),
+      '{"cniVersion":"0.4.0","name":"old","prevResult":{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.2/24"}],"dns":{}},"type":"bridge","zz":{"a":2,"b":1}}',
+    );
   });
 
   it('injects an empty list version as ""', () => {

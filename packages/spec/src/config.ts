@@ -268,7 +268,9 @@ export function confListFromConf(conf: PluginConfig): NetworkConfigList {
 
 /**
  * Sets top-level keys of a plugin config and re-marshals it the way libcni does (keys
- * sorted, compact). Empty keys and null/undefined values are refused.
+ * sorted, compact). Empty keys and null/undefined values are refused. A `RawJson` value
+ * is written as it is, as the reference writes a value that marshals itself (a 0.x
+ * prevResult keeps its struct key order).
  *
  * @example injectConf(plugin, { name: 'net', cniVersion: '1.1.0' })
  */

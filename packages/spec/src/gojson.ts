@@ -250,11 +250,22 @@ function goEscape(json: string): string {
 }
 
 /**
+ * A value already serialized, written as is: like Go's json.RawMessage (or a value with its
+ * own MarshalJSON), it keeps its own key order inside a map that is otherwise sorted.
+ *
+ * @example goMarshalSorted({ b: new RawJson('{"z":1,"a":2}'), a: 1 }) // '{"a":1,"b":{"z":1,"a":2}}'
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/**
  * Writes JSON the way JSON.stringify does, except that keys can be sorted by bytes as Go
  * sorts map keys. JSON.stringify cannot be reused for that: JS objects always enumerate
  * integer-like keys ("9", "10") first in numeric order, where Go puts "10" before "9".
  */
 function serialize(value: unknown, sort: boolean, indent: string, depth: number): string | undefined {
+  if (value instanceof RawJson) return value.text;
   let v = value;
   if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     v = (v as { toJSON: () => unknown }).toJSON();

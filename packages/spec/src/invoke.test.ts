@@ -17,6 +17,7 @@ import {
   fixupResultVersion,
   getVersionInfo,
   pluginError,
+  splitCniPath,
   stringifyPluginArgs,
   type Env,
   type Exec,
@@ -61,6 +62,14 @@ before(() => {
 
 after(() => {
   rmSync(root, { recursive: true, force: true });
+});
+
+describe('splitCniPath', () => {
+  it('splits as Go filepath.SplitList: empty is no directories, empty entries stay', () => {
+    assert.deepEqual(splitCniPath(''), []);
+    assert.deepEqual(splitCniPath(undefined), []);
+    assert.deepEqual(splitCniPath('/a:/b::/c'), ['/a', '/b', '', '/c']);
+  });
 });
 
 describe('findInPath', () => {

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { goErrnoText } from './errno.js';
 import { CniError } from './errors.js';
 import { goQuote, jsonTypeName, parseJson, parseJsonObject, type JsonObject, type JsonValue } from './gojson.js';
 import { createResult } from './result-decode.js';
@@ -104,25 +105,6 @@ export async function findInPath(plugin: string, paths: readonly string[]): Prom
   throw new Error(`failed to find plugin ${goQuote(plugin)} in path [${paths.join(' ')}]`);
 }
 
-/** Go's wording (strerror) of the errno values a spawn can fail with. */
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ETXTBSY: 'text file busy',
-  ENOEXEC: 'exec format error',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  ELOOP: 'too many levels of symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  E2BIG: 'argument list too long',
-  ENOMEM: 'cannot allocate memory',
-  EAGAIN: 'resource temporarily unavailable',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files in system',
-  EIO: 'input/output error',
-};
-
 /** Go's names of signals (syscall.Signal.String on Linux), for "signal: killed". */
 const SIGNAL_TEXT: Readonly<Record<string, string>> = {
   SIGHUP: 'hangup',
@@ -160,7 +142,7 @@ const SIGNAL_TEXT: Readonly<Record<string, string>> = {
 
 function spawnErrorText(pluginPath: string, err: unknown): string {
   const code = (err as { code?: unknown }).code;
-  const text = typeof code === 'string' ? ERRNO_TEXT[code] : undefined;
+  const text = typeof code === 'string' ? goErrnoText(code) : undefined;
   return `fork/exec ${pluginPath}: ${text ?? (err as Error).message}`;
 }
 
@@ -449,10 +431,14 @@ export async function getVersionInfo(pluginPath: string, options: InvokeOptions 
   return exec.decode(stdout);
 }
 
-function cniPathList(base: NodeJS.ProcessEnv): string[] {
-  // filepath.SplitList: an empty CNI_PATH means no directories at all.
-  const p = base['CNI_PATH'] ?? '';
-  return p === '' ? [] : p.split(':');
+/**
+ * CNI_PATH split as Go's filepath.SplitList does: empty means no directories at all, and
+ * an empty entry stays (it means the current directory).
+ *
+ * @example splitCniPath('/opt/cni/bin:/usr/lib/cni') // ['/opt/cni/bin', '/usr/lib/cni']
+ */
+export function splitCniPath(value: string | undefined): string[] {
+  return !value ? [] : value.split(':');
 }
 
 /** Options of the delegation helpers. */
@@ -464,7 +450,7 @@ export interface DelegateOptions extends InvokeOptions {
 async function delegate(command: string, plugin: string, options: DelegateOptions): Promise<{ path: string; env: Env; exec: Exec }> {
   const exec = options.exec ?? defaultExec;
   const base = options.env ?? process.env;
-  const path = await exec.findInPath(plugin, cniPathList(base));
+  const path = await exec.findInPath(plugin, splitCniPath(base['CNI_PATH']));
   return { path, env: delegateEnv(command, base), exec };
 }
 
