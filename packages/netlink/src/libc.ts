@@ -45,7 +45,8 @@ interface Koffi {
 }
 
 function createFfiLibc(): Libc {
-  const require = createRequire(import.meta.url);
+  // import.meta.url is empty once bundled as CommonJS (how plugins ship); __filename is there.
+  const require = createRequire(import.meta.url ?? __filename);
   const koffi = require('koffi') as Koffi;
   const lib = koffi.load('libc.so.6');
   const f = (sig: string): Fn => lib.func(sig);
