@@ -1,0 +1,1 @@
+export * from './netfilter/index.js';

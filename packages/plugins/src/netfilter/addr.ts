@@ -1,0 +1,136 @@
+/**
+ * Address text in the forms the netfilter tools print it back: iptables-save shows `-s`/`-d`
+ * as a masked network with its prefix length (`10.22.0.0/16`, `10.22.0.2/32`) and IPv6 the way
+ * glibc's inet_ntop compresses it. Comparing a requested rule with a saved one needs both
+ * sides in that form.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** The two address families netfilter keeps apart (iptables vs ip6tables, `ip` vs `ip6`). */
+export type IPFamily = 'ipv4' | 'ipv6';
+
+/** An address with its prefix length, as bytes. */
+export interface ParsedCidr {
+  readonly family: IPFamily;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+}
+
+/**
+ * Parses `a.b.c.d[/n]` or an IPv6 address `[/n]`; a missing prefix means a host (32 or 128).
+ * Returns undefined for anything else (a host name, a range).
+ *
+ * @example parseCidr('10.22.0.2/16') // { family: 'ipv4', bytes: [10,22,0,2], prefix: 16 }
+ */
+export function parseCidr(text: string): ParsedCidr | undefined {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const prefixText = slash < 0 ? undefined : text.slice(slash + 1);
+  let family: IPFamily;
+  let bytes: Uint8Array;
+  if (isIPv4(addr)) {
+    family = 'ipv4';
+    bytes = Uint8Array.from(addr.split('.').map(Number));
+  } else if (isIPv6(addr)) {
+    family = 'ipv6';
+    bytes = parseIPv6(addr);
+  } else {
+    return undefined;
+  }
+  const max = bytes.length * 8;
+  if (prefixText === undefined) return { family, bytes, prefix: max };
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return undefined;
+  return { family, bytes, prefix: Number(prefixText) };
+}
+
+function parseIPv6(addr: string): Uint8Array {
+  let text = addr;
+  const lastColon = text.lastIndexOf(':');
+  const last = text.slice(lastColon + 1);
+  if (last.includes('.')) {
+    // A dotted IPv4 tail stands for the last two groups.
+    const v4 = last.split('.').map(Number);
+    text = text.slice(0, lastColon + 1) + `${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+  }
+  const words = (s: string) => (s === '' ? [] : s.split(':').map((w) => parseInt(w, 16)));
+  const gap = text.indexOf('::');
+  let all: number[];
+  if (gap < 0) all = words(text);
+  else {
+    const h = words(text.slice(0, gap));
+    const r = words(text.slice(gap + 2));
+    all = [...h, ...new Array<number>(8 - h.length - r.length).fill(0), ...r];
+  }
+  const out = new Uint8Array(16);
+  all.forEach((w, i) => {
+    out[i * 2] = w >> 8;
+    out[i * 2 + 1] = w & 0xff;
+  });
+  return out;
+}
+
+/**
+ * An address as inet_ntop prints it (IPv6: the longest run of two or more zero groups as
+ * `::`, lowercase, IPv4-mapped and -compatible forms with a dotted tail).
+ *
+ * @example formatAddress(Uint8Array.from([0x20,1,0xd,0xb8, ...new Array(11).fill(0), 1])) // '2001:db8::1'
+ */
+export function formatAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  const w = Array.from({ length: 8 }, (_, i) => (bytes[i * 2]! << 8) | bytes[i * 2 + 1]!);
+  let best = { base: -1, len: 0 };
+  let cur = { base: -1, len: 0 };
+  for (let i = 0; i < 8; i++) {
+    if (w[i] === 0) {
+      cur = cur.base < 0 ? { base: i, len: 1 } : { base: cur.base, len: cur.len + 1 };
+      if (cur.len > best.len) best = cur;
+    } else cur = { base: -1, len: 0 };
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i > 0) out += ':';
+    // glibc prints a dotted IPv4 tail for ::a.b.c.d and ::ffff:a.b.c.d.
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && w[7] !== 1) || (best.len === 5 && w[5] === 0xffff))) {
+      out += Array.from(bytes.subarray(12)).join('.');
+      break;
+    }
+    out += w[i]!.toString(16);
+  }
+  if (best.base >= 0 && best.base + best.len === 8) out += ':';
+  return out;
+}
+
+/** The address with the host bits cleared. */
+export function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  for (let i = 0; i < out.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    out[i] = out[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+/**
+ * The network of an address with a prefix, as iptables-save prints it.
+ *
+ * @example canonicalCidr('10.22.0.2/16') // '10.22.0.0/16'; canonicalCidr('fd00::2') // 'fd00::2/128'
+ */
+export function canonicalCidr(text: string): string | undefined {
+  const p = parseCidr(text);
+  if (!p) return undefined;
+  return `${formatAddress(maskBytes(p.bytes, p.prefix))}/${p.prefix}`;
+}
+
+/**
+ * The family of an address or CIDR text.
+ *
+ * @example familyOf('fd00::2/64') // 'ipv6'
+ */
+export function familyOf(text: string): IPFamily | undefined {
+  return parseCidr(text)?.family;
+}

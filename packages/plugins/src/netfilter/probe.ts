@@ -1,0 +1,54 @@
+/**
+ * Which backends work here, like the reference's SupportsIPTables/SupportsNFTables: one cheap
+ * tool run each, remembered per runner (a plugin process asks at most once per backend).
+ */
+import { defaultRunner, type CommandRunner } from './run.js';
+
+const iptablesCache = new WeakMap<CommandRunner, boolean>();
+const nftablesCache = new WeakMap<CommandRunner, boolean>();
+
+/**
+ * Whether iptables (IPv4) can read its filter table's INPUT chain, as the reference's
+ * `ChainExists("filter", "INPUT")`.
+ *
+ * @example if (!supportsIPTables() && supportsNFTables()) backend = 'nftables';
+ */
+export function supportsIPTables(runner: CommandRunner = defaultRunner()): boolean {
+  let ok = iptablesCache.get(runner);
+  if (ok === undefined) {
+    // "-S INPUT 1" prints at most one rule, so a long INPUT chain costs nothing.
+    const r = runner.run('iptables', ['-w', '-t', 'filter', '-S', 'INPUT', '1']);
+    ok = r.status === 0 && !r.error;
+    iptablesCache.set(runner, ok);
+  }
+  return ok;
+}
+
+/**
+ * Whether nftables works here: a dry run (`nft --check`) of adding a table, which needs the
+ * kernel's nf_tables and CAP_NET_ADMIN, as knftables.New does.
+ *
+ * @example supportsNFTables(netnsRunner('tscni-nf-1a2b')) // true
+ */
+export function supportsNFTables(runner: CommandRunner = defaultRunner()): boolean {
+  let ok = nftablesCache.get(runner);
+  if (ok === undefined) {
+    const probe = JSON.stringify({ nftables: [{ add: { table: { family: 'ip', name: 'supports_nftables_test' } } }] });
+    const r = runner.run('nft', ['--check', '-j', '-f', '-'], probe);
+    ok = r.status === 0 && !r.error;
+    nftablesCache.set(runner, ok);
+  }
+  return ok;
+}
+
+/** Backend names as plugin configs spell them. */
+export type NetfilterBackend = 'iptables' | 'nftables';
+
+/**
+ * The reference's default choice: iptables, unless only nftables works.
+ *
+ * @example const backend = config.backend ?? defaultBackend();
+ */
+export function defaultBackend(runner: CommandRunner = defaultRunner()): NetfilterBackend {
+  return !supportsIPTables(runner) && supportsNFTables(runner) ? 'nftables' : 'iptables';
+}
