@@ -141,8 +141,9 @@ export function canonicalRuleWords(words: readonly string[]): string[] {
         value = PROTOCOL_NAMES[value] ?? value;
         protocol = value;
       }
+      // Not the end of the current match's options: iptables offers every option to all
+      // loaded matches, so `-m multiport -p tcp --dports 80` keeps --dports in multiport.
       basic.set(word, [...bang, word, value]);
-      current = undefined;
     } else if (word === '-m') {
       current = [...bang, '-m', words[++i] ?? ''];
       groups.push(current);
