@@ -105,7 +105,11 @@ export function formatAddress(bytes: Uint8Array): string {
   return out;
 }
 
-/** The address with the host bits cleared. */
+/**
+ * The address with the host bits cleared.
+ *
+ * @example formatAddress(maskBytes(parseCidr('10.22.0.2/16')!.bytes, 16)) // '10.22.0.0'
+ */
 export function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
   const out = Uint8Array.from(bytes);
   for (let i = 0; i < out.length; i++) {

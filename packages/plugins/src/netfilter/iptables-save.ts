@@ -118,7 +118,11 @@ export function parseIptablesSave(text: string, family: IPFamily, table: string)
   return new IptablesTable(family, table, chains);
 }
 
-/** A rule's comment and target picked out of its words. */
+/**
+ * A rule's comment and target picked out of its words.
+ *
+ * @example describeRule('POSTROUTING', ['-m', 'comment', '--comment', 'x', '-j', 'CNI-1'], '').target // 'CNI-1'
+ */
 export function describeRule(chain: string, words: readonly string[], line: string): SavedRule {
   let comment: string | undefined;
   let target: string | undefined;
@@ -130,7 +134,11 @@ export function describeRule(chain: string, words: readonly string[], line: stri
   return { chain, words, line, ...(comment !== undefined ? { comment } : {}), ...(target !== undefined ? { target } : {}) };
 }
 
-/** The save tool of each family. */
+/**
+ * The save tool of each family.
+ *
+ * @example saveTool('ipv6') // 'ip6tables-save'
+ */
 export function saveTool(family: IPFamily): string {
   return family === 'ipv4' ? 'iptables-save' : 'ip6tables-save';
 }

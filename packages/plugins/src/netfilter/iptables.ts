@@ -271,7 +271,11 @@ function checkChainName(chain: string): void {
   }
 }
 
-/** The restore tool of each family. */
+/**
+ * The restore tool of each family.
+ *
+ * @example restoreTool('ipv4') // 'iptables-restore'
+ */
 export function restoreTool(family: IPFamily): string {
   return family === 'ipv4' ? 'iptables-restore' : 'ip6tables-restore';
 }

@@ -205,7 +205,11 @@ export class NftBatch {
   }
 }
 
-/** The key of a table in a map of listings. */
+/**
+ * The key of a table in a map of listings.
+ *
+ * @example nftTableKey('inet', 'cni_plugins_masquerade') // 'inet cni_plugins_masquerade'
+ */
 export function nftTableKey(family: NftFamily, table: string): string {
   return `${family} ${table}`;
 }

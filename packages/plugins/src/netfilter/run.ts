@@ -104,7 +104,11 @@ export function defaultRunner(): CommandRunner {
   return defaultRunnerInstance;
 }
 
-/** One line describing how a run failed, for error messages: the tool's stderr or why it did not run. */
+/**
+ * One line describing how a run failed, for error messages: the tool's stderr or why it did not run.
+ *
+ * @example describeFailure(runner.run('nft', ['list', 'table', 'ip', 'x'])) // 'Error: No such file or directory ... (exit status 1)'
+ */
 export function describeFailure(r: CommandResult): string {
   if (r.error) return r.error.message;
   const text = r.stderr.trim() || r.stdout.trim();
