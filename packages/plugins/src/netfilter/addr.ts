@@ -4,7 +4,7 @@
  * glibc's inet_ntop compresses it. Comparing a requested rule with a saved one needs both
  * sides in that form.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseIP } from '@tscni/spec/ip';
 
 /** The two address families netfilter keeps apart (iptables vs ip6tables, `ip` vs `ip6`). */
 export type IPFamily = 'ipv4' | 'ipv6';
@@ -26,47 +26,15 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
   const prefixText = slash < 0 ? undefined : text.slice(slash + 1);
-  let family: IPFamily;
-  let bytes: Uint8Array;
-  if (isIPv4(addr)) {
-    family = 'ipv4';
-    bytes = Uint8Array.from(addr.split('.').map(Number));
-  } else if (isIPv6(addr)) {
-    family = 'ipv6';
-    bytes = parseIPv6(addr);
-  } else {
-    return undefined;
-  }
+  const ip = parseIP(addr);
+  if (!ip) return undefined;
+  // An IPv4-mapped IPv6 address stays IPv6 here: it is what ip6tables would be given.
+  const family: IPFamily = ip.length === 4 ? 'ipv4' : 'ipv6';
+  const bytes = ip;
   const max = bytes.length * 8;
   if (prefixText === undefined) return { family, bytes, prefix: max };
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return undefined;
   return { family, bytes, prefix: Number(prefixText) };
-}
-
-function parseIPv6(addr: string): Uint8Array {
-  let text = addr;
-  const lastColon = text.lastIndexOf(':');
-  const last = text.slice(lastColon + 1);
-  if (last.includes('.')) {
-    // A dotted IPv4 tail stands for the last two groups.
-    const v4 = last.split('.').map(Number);
-    text = text.slice(0, lastColon + 1) + `${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
-  }
-  const words = (s: string) => (s === '' ? [] : s.split(':').map((w) => parseInt(w, 16)));
-  const gap = text.indexOf('::');
-  let all: number[];
-  if (gap < 0) all = words(text);
-  else {
-    const h = words(text.slice(0, gap));
-    const r = words(text.slice(gap + 2));
-    all = [...h, ...new Array<number>(8 - h.length - r.length).fill(0), ...r];
-  }
-  const out = new Uint8Array(16);
-  all.forEach((w, i) => {
-    out[i * 2] = w >> 8;
-    out[i * 2 + 1] = w & 0xff;
-  });
-  return out;
 }
 
 /**

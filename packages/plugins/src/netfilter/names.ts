@@ -4,6 +4,7 @@
  * only switch between the Go plugins and these if both find each other's rules by name.
  */
 import { createHash } from 'node:crypto';
+import { goQuote } from '@tscni/spec/gojson';
 
 function sha512Hex(s: string): string {
   // Go hashes the string's UTF-8 bytes; Node's update(string) encodes UTF-8 as well.
@@ -58,37 +59,8 @@ export function formatComment(name: string, id: string): string {
   return `name: ${goQuote(name)} id: ${goQuote(id)}`;
 }
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const SHORT_ESCAPES: Readonly<Record<string, string>> = {
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\v': '\\v',
-};
-
-/**
- * Go's strconv.Quote (the `%q` verb): double quotes, `"` and `\` escaped, printable characters
- * kept, the rest as `\a`-style, `\xNN`, `\uNNNN` or `\UNNNNNNNN` escapes.
- *
- * @example goQuote('a"b\n') // '"a\\"b\\n"'
- */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\ufffd'; // A lone surrogate reaches Go as the replacement character.
-    else if (PRINTABLE.test(ch)) out += ch;
-    else if (SHORT_ESCAPES[ch] !== undefined) out += SHORT_ESCAPES[ch];
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
-    else out += '\\U' + cp.toString(16).padStart(8, '0');
-  }
-  return out + '"';
-}
+/** Go's strconv.Quote (the `%q` verb), shared with the spec package. */
+export { goQuote };
 
 /**
  * The hash that starts the nftables masquerade comment of every rule of one network.
