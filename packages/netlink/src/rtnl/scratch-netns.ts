@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { NetNS } from '../netns.js';
+import { RtnlError } from './errors.js';
 import { RtnlSocket } from './socket.js';
 
 /** A namespace made for one test file: its name, path, an open handle and a socket in it. */
@@ -86,6 +87,7 @@ export function bridgeJson<T>(ns: string, args: readonly string[]): T {
 
 /**
  * Whether the kernel can do something, found by trying it once in a namespace of its own.
+ * Only "not supported" answers (EOPNOTSUPP) mean no; any other failure is a bug and thrown.
  *
  * @example const vlan = probeKernel((s) => createLink(s.rt, { name: 'v', info: { kind: 'vlan', id: 1 }, parentIndex: 1 }))
  */
@@ -94,8 +96,9 @@ export function probeKernel(attempt: (s: ScratchNetns) => void): boolean {
   try {
     attempt(s);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof RtnlError && e.code === 'EOPNOTSUPP') return false;
+    throw e;
   } finally {
     s.remove();
   }
