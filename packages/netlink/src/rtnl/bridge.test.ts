@@ -8,7 +8,7 @@ import { AF_BRIDGE } from './constants.js';
 import { RtnlError } from './errors.js';
 import { IFLA_AF_SPEC, IFLA_PROTINFO } from './link-attrs.js';
 import { createLink, decodeLink, getLink, setLinkMaster } from './link.js';
-import { bridgeJson, ipJson, lacks, probeKernel, scratchNetns, type ScratchNetns } from './scratch-netns.js';
+import { bridgeJson, ipJson, lacks, probeKernel, scratchRtnl, type ScratchRtnl } from './testing/scratch-rtnl.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -68,9 +68,9 @@ const slaveData = (ns: string, dev: string): SlaveData =>
 const vlanFiltering = probeKernel((s) => createLink(s.rt, { name: 'probe', info: { kind: 'bridge', vlanFiltering: true } }));
 
 describe('bridge ports and VLANs against the kernel', () => {
-  let s: ScratchNetns;
+  let s: ScratchRtnl;
   before(() => {
-    s = scratchNetns();
+    s = scratchRtnl();
     createLink(s.rt, { name: 'br0', info: { kind: 'bridge' } });
     createLink(s.rt, { name: 'port0', info: { kind: 'veth', peer: { name: 'peer0' } } });
     setLinkMaster(s.rt, 'port0', 'br0');

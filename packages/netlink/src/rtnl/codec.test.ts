@@ -4,7 +4,7 @@ import { NLA_F_NESTED, asInput, attr, encodeAttrs, parseAttrs, type Attr, type A
 import { decodeBody, decodeDone, decodeError, encodeBody, encodeMessage, ifAddrMsg, ifInfoMsg, parseMessages, NLMSG_HDRLEN } from './codec.js';
 import { AF_INET6, AF_UNSPEC, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, NLM_F_REQUEST, RTM_GETLINK, RTM_NEWLINK } from './constants.js';
 import { IFLA_AF_SPEC, IFLA_INFO_DATA, IFLA_INFO_SLAVE_DATA, IFLA_LINKINFO } from './link-attrs.js';
-import { ipIn, scratchNetns, type ScratchNetns } from './scratch-netns.js';
+import { ipIn, scratchRtnl, type ScratchRtnl } from './testing/scratch-rtnl.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -115,9 +115,9 @@ function deepInput(attrs: readonly Attr[], nests: Record<number, readonly number
 }
 
 describe("the kernel's own link messages", () => {
-  let s: ScratchNetns;
+  let s: ScratchRtnl;
   before(() => {
-    s = scratchNetns();
+    s = scratchRtnl();
     ipIn(s.name, ['link', 'add', 'br0', 'type', 'bridge']);
     ipIn(s.name, ['link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
     ipIn(s.name, ['link', 'set', 'v0', 'master', 'br0']);

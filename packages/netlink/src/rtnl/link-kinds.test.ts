@@ -6,7 +6,7 @@ import { RtnlError } from './errors.js';
 import { IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO } from './link-attrs.js';
 import type { LinkInfo } from './link-kinds.js';
 import { createLink, decodeLink, getLink, newLinkRequest, type NewLink } from './link.js';
-import { ipIn, ipJson, lacks, probeKernel, scratchNetns, type ScratchNetns } from './scratch-netns.js';
+import { ipIn, ipJson, lacks, probeKernel, scratchRtnl, type ScratchRtnl } from './testing/scratch-rtnl.js';
 
 const hex = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 
@@ -123,7 +123,7 @@ interface IpLinkInfo {
 const showInfo = (ns: string, name: string): IpLinkInfo => ipJson<IpLinkInfo[]>(ns, ['-d', 'link', 'show', 'dev', name])[0]!;
 
 /** Creates a veth pair `<name>`/`<name>p` to serve as a lower device. */
-const parent = (s: ScratchNetns, name: string): number => {
+const parent = (s: ScratchRtnl, name: string): number => {
   createLink(s.rt, { name, info: { kind: 'veth', peer: { name: `${name}p` } } });
   return getLink(s.rt, name).index;
 };
@@ -136,9 +136,9 @@ const support = {
 };
 
 describe('link kinds against the kernel', () => {
-  let s: ScratchNetns;
+  let s: ScratchRtnl;
   before(() => {
-    s = scratchNetns();
+    s = scratchRtnl();
   });
   after(() => s?.remove());
 

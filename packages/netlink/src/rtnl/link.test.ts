@@ -22,7 +22,7 @@ import {
   setLinkTxQueueLen,
   setLinkUp,
 } from './link.js';
-import { ipIn, ipJson, scratchNetns, type ScratchNetns } from './scratch-netns.js';
+import { ipIn, ipJson, scratchRtnl, type ScratchRtnl } from './testing/scratch-rtnl.js';
 
 interface IpLink {
   ifindex: number;
@@ -43,11 +43,11 @@ interface IpLink {
 const show = (ns: string, name: string): IpLink => ipJson<IpLink[]>(ns, ['-d', 'link', 'show', 'dev', name])[0]!;
 
 describe('links against the kernel', () => {
-  let a: ScratchNetns;
-  let b: ScratchNetns;
+  let a: ScratchRtnl;
+  let b: ScratchRtnl;
   before(() => {
-    a = scratchNetns();
-    b = scratchNetns();
+    a = scratchRtnl();
+    b = scratchRtnl();
   });
   after(() => {
     a?.remove();

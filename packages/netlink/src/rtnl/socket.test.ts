@@ -22,15 +22,15 @@ import {
 } from './constants.js';
 import { RtnlError, RtnlProtocolError } from './errors.js';
 import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO } from './link-attrs.js';
-import { ipIn, scratchNetns, type ScratchNetns } from './scratch-netns.js';
+import { ipIn, scratchRtnl, type ScratchRtnl } from './testing/scratch-rtnl.js';
 import { DUMP_RETRIES, RtnlSocket, withRtnlSocket } from './socket.js';
 
 const linkNames = (msgs: NlMessage[]): string[] => msgs.map((m) => decodeBody(ifInfoMsg, m.payload).attrs.string(IFLA_IFNAME) ?? '');
 
 describe('RtnlSocket against the kernel', () => {
-  let s: ScratchNetns;
+  let s: ScratchRtnl;
   before(() => {
-    s = scratchNetns();
+    s = scratchRtnl();
     ipIn(s.name, ['link', 'add', 'br-sock', 'type', 'bridge']);
   });
   after(() => s?.remove());

@@ -1,27 +1,22 @@
 /**
- * Throw-away network namespaces for the tests of this directory, and `ip` as their oracle.
- * Names carry a random suffix per run so that parallel runs and leftovers never collide; the
- * library itself never runs `ip`.
+ * Throw-away namespaces with an rtnetlink socket in them, for the tests of rtnl/, and `ip` /
+ * `bridge` as their oracle (the library itself never runs them). Namespaces come from the
+ * package's shared testing/scratch-netns (random names, `tscni-nl-` here).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { NetNS } from '../netns.js';
-import { RtnlError } from './errors.js';
-import { RtnlSocket } from './socket.js';
+import { NetNS } from '../../netns.js';
+import { scratchNetns } from '../../testing/scratch-netns.js';
+import { RtnlError } from '../errors.js';
+import { RtnlSocket } from '../socket.js';
 
 /** A namespace made for one test file: its name, path, an open handle and a socket in it. */
-export interface ScratchNetns {
+export interface ScratchRtnl {
   readonly name: string;
   readonly path: string;
   readonly ns: NetNS;
   readonly rt: RtnlSocket;
   /** Closes the socket and handle and deletes the namespace (safe to call twice). */
   remove(): void;
-}
-
-/** `tscni-nl-<8 hex>`, unique per call. @example uniqueName() // 'tscni-nl-1a2b3c4d' */
-export function uniqueName(prefix = 'tscni-nl-'): string {
-  return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
 function run(cmd: string, args: readonly string[]): string {
@@ -32,29 +27,27 @@ function run(cmd: string, args: readonly string[]): string {
 }
 
 /**
- * Creates a namespace with `ip netns add` and opens a socket in it.
+ * Creates a namespace and opens a socket in it.
  *
- * @example const s = scratchNetns(); try { ... } finally { s.remove(); }
+ * @example const s = scratchRtnl(); try { getLink(s.rt, 'lo') } finally { s.remove(); }
  */
-export function scratchNetns(): ScratchNetns {
-  const name = uniqueName();
-  run('ip', ['netns', 'add', name]);
-  const path = `/run/netns/${name}`;
+export function scratchRtnl(): ScratchRtnl {
+  const scratch = scratchNetns('tscni-nl-');
   let ns: NetNS | undefined;
   let rt: RtnlSocket | undefined;
   const remove = (): void => {
     rt?.close();
     ns?.close();
-    spawnSync('ip', ['netns', 'del', name]);
+    scratch.remove();
   };
   try {
-    ns = NetNS.open(path);
+    ns = NetNS.open(scratch.path);
     rt = RtnlSocket.open({ netns: ns });
   } catch (e) {
     remove();
     throw e;
   }
-  return { name, path, ns, rt, remove };
+  return { name: scratch.name, path: scratch.path, ns, rt, remove };
 }
 
 /**
@@ -91,8 +84,8 @@ export function bridgeJson<T>(ns: string, args: readonly string[]): T {
  *
  * @example const vlan = probeKernel((s) => createLink(s.rt, { name: 'v', info: { kind: 'vlan', id: 1 }, parentIndex: 1 }))
  */
-export function probeKernel(attempt: (s: ScratchNetns) => void): boolean {
-  const s = scratchNetns();
+export function probeKernel(attempt: (s: ScratchRtnl) => void): boolean {
+  const s = scratchRtnl();
   try {
     attempt(s);
     return true;
