@@ -6,3 +6,4 @@ export * from './sys-error.js';
 export * from './libc.js';
 export * from './netns.js';
 export * from './sysctl.js';
+export * from './rtnl/index.js';
