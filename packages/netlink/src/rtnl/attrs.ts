@@ -170,60 +170,68 @@ export class AttrSet {
     return new AttrSet(parseAttrs(bytes));
   }
 
-  /** The payload of the last attribute of this type. */
+  /** The payload of the last attribute of this type. @example a.get(IFLA_ADDRESS)?.length // 6 */
   get(type: number): Uint8Array | undefined {
     for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i]!.type === type) return this.list[i]!.value;
     return undefined;
   }
 
+  /** @example a.has(IFLA_MASTER) // true for a bridge port */
   has(type: number): boolean {
     return this.get(type) !== undefined;
   }
 
-  /** Every payload of this type, in order (IFLA_BRIDGE_VLAN_INFO repeats, for one). */
+  /** Every payload of this type, in order (IFLA_BRIDGE_VLAN_INFO repeats, for one). @example a.all(IFLA_BRIDGE_VLAN_INFO).length */
   all(type: number): Uint8Array[] {
     return this.list.filter((a) => a.type === type).map((a) => a.value);
   }
 
+  /** @example a.u8(IFLA_OPERSTATE) // 6 (up) */
   u8(type: number): number | undefined {
     return this.read(type, readU8);
   }
 
+  /** @example a.u16(IFLA_VLAN_ID) // 100 */
   u16(type: number): number | undefined {
     return this.read(type, readU16);
   }
 
+  /** Network byte order. @example a.be16(IFLA_VXLAN_PORT) // 4789 */
   be16(type: number): number | undefined {
     return this.read(type, readBe16);
   }
 
+  /** @example a.u32(IFLA_MTU) // 1500 */
   u32(type: number): number | undefined {
     return this.read(type, readU32);
   }
 
+  /** @example a.i32(IFLA_LINK_NETNSID) // 0 */
   i32(type: number): number | undefined {
     return this.read(type, readI32);
   }
 
+  /** @example a.u64(IFLA_BR_GC_TIMER) // 0n */
   u64(type: number): bigint | undefined {
     return this.read(type, readU64);
   }
 
-  /** Text up to the first NUL; also reads unterminated payloads. */
+  /** Text up to the first NUL; also reads unterminated payloads. @example a.string(IFLA_IFNAME) // 'eth0' */
   string(type: number): string | undefined {
     return this.read(type, readCString);
   }
 
-  /** An IPv4 or IPv6 address by payload length. */
+  /** An IPv4 or IPv6 address by payload length. @example a.ip(IFA_LOCAL) // '10.0.0.2' */
   ip(type: number): string | undefined {
     return this.read(type, ipText);
   }
 
+  /** @example a.mac(IFLA_ADDRESS) // '02:00:00:00:00:01' */
   mac(type: number): string | undefined {
     return this.read(type, macText);
   }
 
-  /** The attributes inside a nest. */
+  /** The attributes inside a nest. @example a.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) // 'veth' */
   nested(type: number): AttrSet | undefined {
     return this.read(type, AttrSet.parse);
   }

@@ -46,7 +46,11 @@ export class LinkNotFoundError extends RtnlError {
   }
 }
 
-/** A reply that breaks the protocol (wrong sequence, truncated, unexpected type). */
+/**
+ * A reply that breaks the protocol (wrong sequence, truncated, no ack).
+ *
+ * @example if (e instanceof RtnlProtocolError) rt.close(); // the stream is out of step
+ */
 export class RtnlProtocolError extends Error {
   constructor(message: string) {
     super(message);

@@ -180,6 +180,7 @@ export class RtnlSocket {
     libc().close(this.fd);
   }
 
+  /** @example rt.closed // false until close() */
   get closed(): boolean {
     return !this.fdOpen;
   }
