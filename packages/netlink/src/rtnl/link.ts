@@ -244,7 +244,7 @@ export function deleteLink(rt: RtnlSocket, ref: LinkRef): void {
 
 /** Changes to one link, sent together in one RTM_SETLINK. */
 export interface LinkChanges {
-  /** Rename (the link must be down). */
+  /** Rename (older kernels want the link down). */
   name?: string;
   up?: boolean;
   mtu?: number;
@@ -312,7 +312,7 @@ export function setLinkDown(rt: RtnlSocket, ref: LinkRef): void {
   setLink(rt, ref, { up: false });
 }
 
-/** The link must be down (EBUSY otherwise). @example renameLink(rt, 'veth1a2b3c4d', 'eth0') */
+/** Kernels before 6.x refuse to rename a link that is up (EBUSY). @example renameLink(rt, 'veth1a2b3c4d', 'eth0') */
 export function renameLink(rt: RtnlSocket, ref: LinkRef, name: string): void {
   setLink(rt, ref, { name });
 }
