@@ -6,4 +6,5 @@ export * from './sys-error.js';
 export * from './libc.js';
 export * from './netns.js';
 export * from './sysctl.js';
+export * from './tuntap.js';
 export * from './rtnl/index.js';

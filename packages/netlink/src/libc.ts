@@ -29,6 +29,8 @@ export interface Libc {
   flock(fd: number, operation: number): void;
   /** The calling thread's id (gettid(2)). */
   gettid(): number;
+  /** ioctl(2) with a pointer to `arg`'s bytes, or with an integer argument. */
+  ioctl(fd: number, request: number, arg: Uint8Array | number): number;
 }
 
 export const CLONE_NEWNET = 0x40000000;
@@ -62,6 +64,9 @@ function createFfiLibc(): Libc {
     close: f('int close(int fd)'),
     flock: f('int flock(int fd, int operation)'),
     gettid: f('int gettid()'),
+    // ioctl is variadic; its third argument is a pointer or an integer depending on the request.
+    ioctlPtr: f('int ioctl(int fd, unsigned long request, void *arg)'),
+    ioctlInt: f('int ioctl(int fd, unsigned long request, unsigned long arg)'),
   };
   const check = (op: string, r: number | bigint, detail?: string): number => {
     const n = Number(r);
@@ -85,6 +90,7 @@ function createFfiLibc(): Libc {
     close: (fd) => void check('close', c.close(fd)),
     flock: (fd, operation) => void check('flock', c.flock(fd, operation)),
     gettid: () => Number(c.gettid()),
+    ioctl: (fd, request, arg) => check('ioctl', typeof arg === 'number' ? c.ioctlInt(fd, request, arg) : c.ioctlPtr(fd, request, arg)),
   };
 }
 

@@ -104,6 +104,7 @@ function fakeKernel(answer: (req: NlMessage, n: number) => Uint8Array[]): { libc
   const fake: Libc = {
     setns: () => {},
     unshare: () => {},
+    ioctl: () => 0,
     socket: () => 1000,
     bind: () => {},
     setsockopt: () => {},
