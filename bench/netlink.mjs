@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
-import { createLink, deleteLink } from '@tscni/netlink/rtnl/link';
+import { createLink, deleteLink, getLink } from '@tscni/netlink/rtnl/link';
 import { addAddr, deleteAddr } from '@tscni/netlink/rtnl/addr';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -62,11 +62,12 @@ try {
     ];
     if (route) {
       ip('addr', 'add', '10.98.0.2/24', 'dev', 'bench0');
+      const oif = getLink(rt, 'bench0').index;
       cases.push({
         name: 'route add+delete (IPv4, via gateway)',
         ours: () => {
-          route.addRoute(rt, { dst: '10.200.0.0/16', gateway: '10.98.0.1', link: 'bench0' });
-          route.deleteRoute(rt, { dst: '10.200.0.0/16', gateway: '10.98.0.1', link: 'bench0' });
+          route.addRoute(rt, { dst: '10.200.0.0/16', gateway: '10.98.0.1', oif });
+          route.deleteRoute(rt, { dst: '10.200.0.0/16', gateway: '10.98.0.1', oif });
         },
         theirs: () => {
           ip('route', 'add', '10.200.0.0/16', 'via', '10.98.0.1', 'dev', 'bench0');
