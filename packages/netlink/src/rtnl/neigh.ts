@@ -221,10 +221,8 @@ export function listNeighs(rt: RtnlSocket, filter: NeighbourFilter = {}): Neighb
   return rt
     .dump(RTM_GETNEIGH, ndMsg.encode(header))
     .filter((m) => m.type === RTM_NEWNEIGH)
-    .filter((m) => {
-      const f = decodeBody(ndMsg, m.payload).header.family;
-      return f === AF_INET || f === AF_INET6;
-    })
+    // Every header starts with the family byte.
+    .filter((m) => m.payload[0] === AF_INET || m.payload[0] === AF_INET6)
     .map((m) => decodeNeighbour(m.payload))
     .filter((n) => filter.index === undefined || n.index === filter.index);
 }

@@ -191,11 +191,11 @@ function decodeGateway(attrs: AttrSet): string | undefined {
  */
 export function encodeMultipath(routeFamily: 4 | 6, hops: readonly NextHopSpec[]): Uint8Array {
   const parts = hops.map((h) => {
+    const weight = h.weight ?? 1;
+    if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new RangeError(`next hop weight ${weight} is outside 1..256`);
     const tail = h.gateway === undefined ? new Uint8Array(0) : encodeAttrs([gatewayAttr(routeFamily, h.gateway)]);
     const b = new Uint8Array(RTNH_SIZE + tail.length);
     const dv = dataView(b);
-    const weight = h.weight ?? 1;
-    if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new RangeError(`next hop weight ${weight} is outside 1..256`);
     dv.setUint16(0, b.length, true);
     dv.setUint8(2, h.flags ?? 0);
     dv.setUint8(3, weight - 1);

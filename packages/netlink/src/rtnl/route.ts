@@ -12,7 +12,6 @@
  *   behind the existing ones.
  * - replaceRoute (CREATE|REPLACE): the first matching route is replaced, or one is created.
  */
-import { decodeBody } from './codec.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE } from './constants.js';
 import { parsePrefix } from './ip-prefix.js';
 import { RTNH_F_ONLINK, RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './route-consts.js';
@@ -111,10 +110,8 @@ export function listRoutes(rt: RtnlSocket, filter: RouteFilter = {}): Route[] {
   return rt
     .dump(RTM_GETROUTE, rtMsg.encode(header))
     .filter((m) => m.type === RTM_NEWROUTE)
-    .filter((m) => {
-      const f = decodeBody(rtMsg, m.payload).header.family;
-      return f === AF_INET || f === AF_INET6;
-    })
+    // Every header starts with the family byte.
+    .filter((m) => m.payload[0] === AF_INET || m.payload[0] === AF_INET6)
     .map((m) => decodeRoute(m.payload))
     .filter((r) => table === RT_TABLE_UNSPEC || r.table === table)
     .filter((r) => dstText === undefined || (r.dst === dstText && r.family === dst?.family))

@@ -273,10 +273,8 @@ export function listRules(rt: RtnlSocket, filter: RuleFilter = {}): Rule[] {
   return rt
     .dump(RTM_GETRULE, fibRuleHdr.encode(header))
     .filter((m) => m.type === RTM_NEWRULE)
-    .filter((m) => {
-      const f = decodeBody(fibRuleHdr, m.payload).header.family;
-      return f === AF_INET || f === AF_INET6;
-    })
+    // Every header starts with the family byte.
+    .filter((m) => m.payload[0] === AF_INET || m.payload[0] === AF_INET6)
     .map((m) => decodeRule(m.payload))
     .filter((r) => filter.table === undefined || r.table === filter.table)
     .filter((r) => filter.priority === undefined || r.priority === filter.priority);
