@@ -30,6 +30,11 @@
  * - bridge-port.ts, bridge.ts: bridge port settings (`setBridgePort`) and VLANs
  *   (`addBridgeVlan`, `deleteBridgeVlan`, `listBridgeVlans`).
  * - addr.ts: addresses (`addAddr`, `replaceAddr`, `deleteAddr`, `listAddrs`).
+ * - route-msg.ts, route.ts: routes (`addRoute`, `addRouteEcmp` as Go's RouteAddEcmp,
+ *   `appendRoute`, `replaceRoute`, `deleteRoute`, `listRoutes`); neigh.ts: neighbours
+ *   (`addNeigh`, `replaceNeigh`, `deleteNeigh`, `listNeighs`); rule.ts: policy rules
+ *   (`addRule`, `deleteRule`, `listRules`). A listed route, neighbour or rule is a valid
+ *   spec again, so it deletes exactly itself.
  *
  * Every operation acts in the namespace the socket was opened in:
  *
@@ -62,3 +67,9 @@ export * from './bridge-port.js';
 export * from './bridge.js';
 export * from './addr.js';
 export { compact } from './plain.js';
+export * from './ip-prefix.js';
+export * from './route-consts.js';
+export * from './route-msg.js';
+export * from './route.js';
+export * from './neigh.js';
+export * from './rule.js';
