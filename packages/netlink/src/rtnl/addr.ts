@@ -10,6 +10,7 @@ import { linkIndex, type LinkRef } from './link.js';
 import { compact } from './plain.js';
 import type { RtnlSocket } from './socket.js';
 import { ipBytes, ipFamily, ipText, ipv4Text, readU32, u32Bytes } from './values.js';
+import { parsePrefix } from './ip-prefix.js';
 
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
@@ -88,11 +89,8 @@ export interface NewAddress {
  * @example parseCidr('10.0.0.2/24') // { address: '10.0.0.2', prefixLength: 24 }
  */
 export function parseCidr(cidr: string): { address: string; prefixLength: number } {
-  const [address = '', len] = cidr.split('/');
-  const bytes = ipBytes(address);
-  const prefixLength = len === undefined ? bytes.length * 8 : Number(len);
-  if (!/^\d+$/.test(len ?? '0') || prefixLength > bytes.length * 8) throw new TypeError(`invalid CIDR ${JSON.stringify(cidr)}`);
-  return { address: ipText(bytes), prefixLength };
+  const { address, length } = parsePrefix(cidr);
+  return { address, prefixLength: length };
 }
 
 /**
