@@ -4,6 +4,7 @@
  * glibc's inet_ntop compresses it. Comparing a requested rule with a saved one needs both
  * sides in that form.
  */
+import { ipText } from '@tscni/netlink/rtnl/values';
 import { parseIP } from '@tscni/spec/ip';
 
 /** The two address families netfilter keeps apart (iptables vs ip6tables, `ip` vs `ip6`). */
@@ -38,40 +39,11 @@ export function parseCidr(text: string): ParsedCidr | undefined {
 }
 
 /**
- * An address as inet_ntop prints it (IPv6: the longest run of two or more zero groups as
- * `::`, lowercase, IPv4-mapped and -compatible forms with a dotted tail).
+ * An address as inet_ntop prints it, which is how the netfilter tools print it back.
  *
- * @example formatAddress(Uint8Array.from([0x20,1,0xd,0xb8, ...new Array(11).fill(0), 1])) // '2001:db8::1'
+ * @example formatAddress(Uint8Array.of(10, 0, 0, 1)) // '10.0.0.1'
  */
-export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  const w = Array.from({ length: 8 }, (_, i) => (bytes[i * 2]! << 8) | bytes[i * 2 + 1]!);
-  let best = { base: -1, len: 0 };
-  let cur = { base: -1, len: 0 };
-  for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) {
-      cur = cur.base < 0 ? { base: i, len: 1 } : { base: cur.base, len: cur.len + 1 };
-      if (cur.len > best.len) best = cur;
-    } else cur = { base: -1, len: 0 };
-  }
-  if (best.len < 2) best = { base: -1, len: 0 };
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
-      continue;
-    }
-    if (i > 0) out += ':';
-    // glibc prints a dotted IPv4 tail for ::a.b.c.d and ::ffff:a.b.c.d.
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && w[7] !== 1) || (best.len === 5 && w[5] === 0xffff))) {
-      out += Array.from(bytes.subarray(12)).join('.');
-      break;
-    }
-    out += w[i]!.toString(16);
-  }
-  if (best.base >= 0 && best.base + best.len === 8) out += ':';
-  return out;
-}
+export const formatAddress: (bytes: Uint8Array) => string = ipText;
 
 /**
  * The address with the host bits cleared.
