@@ -5,6 +5,7 @@
  */
 import { AttrSet, align4, encodeAttrs, type AttrInput } from './attrs.js';
 import { NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLM_F_ACK_TLVS, NLM_F_CAPPED } from './constants.js';
+import { dataView } from './values.js';
 
 export const NLMSG_HDRLEN = 16;
 
@@ -19,10 +20,6 @@ export interface NlHeader {
 /** A message as received: header fields and the payload after the 16-byte header. */
 export interface NlMessage extends NlHeader {
   readonly payload: Uint8Array;
-}
-
-function dataView(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**
@@ -133,6 +130,42 @@ export interface StructCodec<T> {
   decode(bytes: Uint8Array): T;
 }
 
+/** The C types a family header is made of (little-endian, as the kernel on this host). */
+export type FieldType = 'u8' | 'u16' | 'i32' | 'u32';
+
+/**
+ * A StructCodec from a layout: each field's byte offset and C type. Fields absent on encode
+ * are 0; unnamed bytes (padding, reserved) stay 0.
+ *
+ * @example const ndMsg = fixedStruct<NdMsg>(12, { family: [0, 'u8'], index: [4, 'i32'], state: [8, 'u16'], flags: [10, 'u8'], type: [11, 'u8'] });
+ */
+export function fixedStruct<T extends object>(size: number, layout: { readonly [K in keyof T]-?: readonly [offset: number, type: FieldType] }): StructCodec<T> {
+  const fields = Object.entries(layout) as [string, readonly [number, FieldType]][];
+  return {
+    size,
+    encode(value) {
+      const b = new Uint8Array(size);
+      const dv = dataView(b);
+      for (const [name, [offset, type]] of fields) {
+        const v = Number((value as Record<string, unknown>)[name] ?? 0);
+        if (type === 'u8') dv.setUint8(offset, v & 0xff);
+        else if (type === 'u16') dv.setUint16(offset, v, true);
+        else if (type === 'i32') dv.setInt32(offset, v, true);
+        else dv.setUint32(offset, v >>> 0, true);
+      }
+      return b;
+    },
+    decode(bytes) {
+      const dv = dataView(bytes);
+      const out: Record<string, number> = {};
+      for (const [name, [offset, type]] of fields) {
+        out[name] = type === 'u8' ? dv.getUint8(offset) : type === 'u16' ? dv.getUint16(offset, true) : type === 'i32' ? dv.getInt32(offset, true) : dv.getUint32(offset, true);
+      }
+      return out as T;
+    },
+  };
+}
+
 /**
  * A payload: the family header, then attributes from the next 4-byte boundary.
  *
@@ -171,23 +204,13 @@ export interface IfInfoMsg {
 }
 
 /** @example ifInfoMsg.encode({ family: 0, index: 2, flags: IFF_UP, change: IFF_UP }) */
-export const ifInfoMsg: StructCodec<IfInfoMsg> = {
-  size: 16,
-  encode(v) {
-    const b = new Uint8Array(16);
-    const dv = dataView(b);
-    dv.setUint8(0, v.family);
-    dv.setUint16(2, v.type ?? 0, true);
-    dv.setInt32(4, v.index, true);
-    dv.setUint32(8, (v.flags ?? 0) >>> 0, true);
-    dv.setUint32(12, (v.change ?? 0) >>> 0, true);
-    return b;
-  },
-  decode(b) {
-    const dv = dataView(b);
-    return { family: dv.getUint8(0), type: dv.getUint16(2, true), index: dv.getInt32(4, true), flags: dv.getUint32(8, true), change: dv.getUint32(12, true) };
-  },
-};
+export const ifInfoMsg: StructCodec<IfInfoMsg> = fixedStruct<IfInfoMsg>(16, {
+  family: [0, 'u8'],
+  type: [2, 'u16'],
+  index: [4, 'i32'],
+  flags: [8, 'u32'],
+  change: [12, 'u32'],
+});
 
 /** struct ifaddrmsg: the header of address messages. */
 export interface IfAddrMsg {
@@ -200,20 +223,10 @@ export interface IfAddrMsg {
 }
 
 /** @example ifAddrMsg.encode({ family: AF_INET, prefixLength: 24, index: 2 }) */
-export const ifAddrMsg: StructCodec<IfAddrMsg> = {
-  size: 8,
-  encode(v) {
-    const b = new Uint8Array(8);
-    const dv = dataView(b);
-    dv.setUint8(0, v.family);
-    dv.setUint8(1, v.prefixLength);
-    dv.setUint8(2, (v.flags ?? 0) & 0xff);
-    dv.setUint8(3, v.scope ?? 0);
-    dv.setUint32(4, v.index >>> 0, true);
-    return b;
-  },
-  decode(b) {
-    const dv = dataView(b);
-    return { family: dv.getUint8(0), prefixLength: dv.getUint8(1), flags: dv.getUint8(2), scope: dv.getUint8(3), index: dv.getUint32(4, true) };
-  },
-};
+export const ifAddrMsg: StructCodec<IfAddrMsg> = fixedStruct<IfAddrMsg>(8, {
+  family: [0, 'u8'],
+  prefixLength: [1, 'u8'],
+  flags: [2, 'u8'],
+  scope: [3, 'u8'],
+  index: [4, 'u32'],
+});

@@ -4,7 +4,7 @@
  * (NUD_*, NTF_*) as in Go's netlink; neighStateNames gives the words `ip neigh` prints.
  */
 import { attr, type AttrInput } from './attrs.js';
-import { decodeBody, type StructCodec } from './codec.js';
+import { decodeBody, fixedStruct, type StructCodec } from './codec.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from './constants.js';
 import { compact } from './plain.js';
 import type { RtnlSocket } from './socket.js';
@@ -44,10 +44,6 @@ export const NTF_OFFLOADED = 0x20;
 export const NTF_STICKY = 0x40;
 export const NTF_ROUTER = 0x80;
 
-function dataView(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
 /** struct ndmsg: the header of neighbour messages. */
 export interface NdMsg {
   family: number;
@@ -58,23 +54,13 @@ export interface NdMsg {
 }
 
 /** @example ndMsg.encode({ family: AF_INET, index: 2, state: NUD_PERMANENT, flags: 0, type: 0 }) */
-export const ndMsg: StructCodec<NdMsg> = {
-  size: 12,
-  encode(v) {
-    const b = new Uint8Array(12);
-    const dv = dataView(b);
-    dv.setUint8(0, v.family);
-    dv.setInt32(4, v.index, true);
-    dv.setUint16(8, v.state, true);
-    dv.setUint8(10, v.flags);
-    dv.setUint8(11, v.type);
-    return b;
-  },
-  decode(b) {
-    const dv = dataView(b);
-    return { family: dv.getUint8(0), index: dv.getInt32(4, true), state: dv.getUint16(8, true), flags: dv.getUint8(10), type: dv.getUint8(11) };
-  },
-};
+export const ndMsg: StructCodec<NdMsg> = fixedStruct<NdMsg>(12, {
+  family: [0, 'u8'],
+  index: [4, 'i32'],
+  state: [8, 'u16'],
+  flags: [10, 'u8'],
+  type: [11, 'u8'],
+});
 
 /** A neighbour entry as the kernel reports it. */
 export interface Neighbour {

@@ -5,7 +5,7 @@
  * them live in route.ts.
  */
 import { AttrSet, align4, attr, encodeAttrs, type AttrInput } from './attrs.js';
-import { decodeBody, type StructCodec } from './codec.js';
+import { decodeBody, fixedStruct, type StructCodec } from './codec.js';
 import { AF_INET, AF_INET6, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from './constants.js';
 import { anyPrefix, formatPrefix, parsePrefix } from './ip-prefix.js';
 import { compact } from './plain.js';
@@ -29,11 +29,7 @@ import {
   type RouteMetricName,
   type RouteType,
 } from './route-consts.js';
-import { ipBytes, ipFamily, ipText } from './values.js';
-
-function dataView(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
+import { ipBytes, ipFamily, ipText, dataView } from './values.js';
 
 /** struct rtmsg: the header of route messages. */
 export interface RtMsg {
@@ -50,37 +46,17 @@ export interface RtMsg {
 }
 
 /** @example rtMsg.encode({ family: AF_INET, dstLength: 24, srcLength: 0, tos: 0, table: 254, protocol: 3, scope: 0, type: 1, flags: 0 }) */
-export const rtMsg: StructCodec<RtMsg> = {
-  size: 12,
-  encode(v) {
-    const b = new Uint8Array(12);
-    const dv = dataView(b);
-    dv.setUint8(0, v.family);
-    dv.setUint8(1, v.dstLength);
-    dv.setUint8(2, v.srcLength);
-    dv.setUint8(3, v.tos);
-    dv.setUint8(4, v.table);
-    dv.setUint8(5, v.protocol);
-    dv.setUint8(6, v.scope);
-    dv.setUint8(7, v.type);
-    dv.setUint32(8, v.flags >>> 0, true);
-    return b;
-  },
-  decode(b) {
-    const dv = dataView(b);
-    return {
-      family: dv.getUint8(0),
-      dstLength: dv.getUint8(1),
-      srcLength: dv.getUint8(2),
-      tos: dv.getUint8(3),
-      table: dv.getUint8(4),
-      protocol: dv.getUint8(5),
-      scope: dv.getUint8(6),
-      type: dv.getUint8(7),
-      flags: dv.getUint32(8, true),
-    };
-  },
-};
+export const rtMsg: StructCodec<RtMsg> = fixedStruct<RtMsg>(12, {
+  family: [0, 'u8'],
+  dstLength: [1, 'u8'],
+  srcLength: [2, 'u8'],
+  tos: [3, 'u8'],
+  table: [4, 'u8'],
+  protocol: [5, 'u8'],
+  scope: [6, 'u8'],
+  type: [7, 'u8'],
+  flags: [8, 'u32'],
+});
 
 /** RTA_METRICS members by name (`ip route ... mtu 1400 advmss 1360`). */
 export type RouteMetrics = Partial<Record<RouteMetricName, number>> & { ccAlgo?: string };

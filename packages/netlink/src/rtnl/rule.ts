@@ -4,7 +4,7 @@
  * deletes them by source; vrf relies on the kernel's l3mdev rule, which listing must read.
  */
 import { attr, type AttrInput } from './attrs.js';
-import { decodeBody, type StructCodec } from './codec.js';
+import { decodeBody, fixedStruct, type StructCodec } from './codec.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } from './constants.js';
 import { formatPrefix, parsePrefix } from './ip-prefix.js';
 import { compact } from './plain.js';
@@ -46,10 +46,6 @@ export const FIB_RULE_OIF_DETACHED = 0x10;
 /** The value of FRA_SUPPRESS_* that means "not set", as the kernel stores it. */
 const UNSET = 0xffffffff;
 
-function dataView(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
 /** struct fib_rule_hdr: the header of rule messages. */
 export interface FibRuleHdr {
   family: number;
@@ -63,34 +59,16 @@ export interface FibRuleHdr {
 }
 
 /** @example fibRuleHdr.encode({ family: AF_INET, dstLength: 0, srcLength: 32, tos: 0, table: 100, action: 1, flags: 0 }) */
-export const fibRuleHdr: StructCodec<FibRuleHdr> = {
-  size: 12,
-  encode(v) {
-    const b = new Uint8Array(12);
-    const dv = dataView(b);
-    dv.setUint8(0, v.family);
-    dv.setUint8(1, v.dstLength);
-    dv.setUint8(2, v.srcLength);
-    dv.setUint8(3, v.tos);
-    dv.setUint8(4, v.table);
-    // Bytes 5 and 6 are res1 and res2.
-    dv.setUint8(7, v.action);
-    dv.setUint32(8, v.flags >>> 0, true);
-    return b;
-  },
-  decode(b) {
-    const dv = dataView(b);
-    return {
-      family: dv.getUint8(0),
-      dstLength: dv.getUint8(1),
-      srcLength: dv.getUint8(2),
-      tos: dv.getUint8(3),
-      table: dv.getUint8(4),
-      action: dv.getUint8(7),
-      flags: dv.getUint32(8, true),
-    };
-  },
-};
+// Bytes 5 and 6 are res1 and res2.
+export const fibRuleHdr: StructCodec<FibRuleHdr> = fixedStruct<FibRuleHdr>(12, {
+  family: [0, 'u8'],
+  dstLength: [1, 'u8'],
+  srcLength: [2, 'u8'],
+  tos: [3, 'u8'],
+  table: [4, 'u8'],
+  action: [7, 'u8'],
+  flags: [8, 'u32'],
+});
 
 /** A rule as the kernel reports it; absent selectors match everything (`from all`). */
 export interface Rule {

@@ -5,7 +5,8 @@
  * what `ip` prints, so decoded addresses compare equal to the oracle's output.
  */
 
-function view(b: Uint8Array): DataView {
+/** A DataView over exactly these bytes (a subarray's own window of its buffer). */
+export function dataView(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
@@ -21,35 +22,35 @@ export function u8Bytes(v: number): Uint8Array {
 /** @example u16Bytes(1500) // Uint8Array [0xdc, 0x05] */
 export function u16Bytes(v: number): Uint8Array {
   const b = new Uint8Array(2);
-  view(b).setUint16(0, v, true);
+  dataView(b).setUint16(0, v, true);
   return b;
 }
 
 /** Network byte order, for ports and ethertypes. @example be16Bytes(4789) // [0x12, 0xb5] */
 export function be16Bytes(v: number): Uint8Array {
   const b = new Uint8Array(2);
-  view(b).setUint16(0, v, false);
+  dataView(b).setUint16(0, v, false);
   return b;
 }
 
 /** @example u32Bytes(1) // [1, 0, 0, 0] */
 export function u32Bytes(v: number): Uint8Array {
   const b = new Uint8Array(4);
-  view(b).setUint32(0, v >>> 0, true);
+  dataView(b).setUint32(0, v >>> 0, true);
   return b;
 }
 
 /** @example i32Bytes(-1) // [0xff, 0xff, 0xff, 0xff] */
 export function i32Bytes(v: number): Uint8Array {
   const b = new Uint8Array(4);
-  view(b).setInt32(0, v, true);
+  dataView(b).setInt32(0, v, true);
   return b;
 }
 
 /** @example u64Bytes(1n << 40n) */
 export function u64Bytes(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
-  view(b).setBigUint64(0, v, true);
+  dataView(b).setBigUint64(0, v, true);
   return b;
 }
 
@@ -70,31 +71,31 @@ export function readU8(b: Uint8Array): number {
 /** @example readU16(Uint8Array.of(0xdc, 5)) // 1500 */
 export function readU16(b: Uint8Array): number {
   need(b, 2, 'u16');
-  return view(b).getUint16(0, true);
+  return dataView(b).getUint16(0, true);
 }
 
 /** @example readBe16(Uint8Array.of(0x12, 0xb5)) // 4789 */
 export function readBe16(b: Uint8Array): number {
   need(b, 2, 'be16');
-  return view(b).getUint16(0, false);
+  return dataView(b).getUint16(0, false);
 }
 
 /** @example readU32(u32Bytes(9)) // 9 */
 export function readU32(b: Uint8Array): number {
   need(b, 4, 'u32');
-  return view(b).getUint32(0, true);
+  return dataView(b).getUint32(0, true);
 }
 
 /** @example readI32(i32Bytes(-22)) // -22 */
 export function readI32(b: Uint8Array): number {
   need(b, 4, 'i32');
-  return view(b).getInt32(0, true);
+  return dataView(b).getInt32(0, true);
 }
 
 /** @example readU64(u64Bytes(5n)) // 5n */
 export function readU64(b: Uint8Array): bigint {
   need(b, 8, 'u64');
-  return view(b).getBigUint64(0, true);
+  return dataView(b).getBigUint64(0, true);
 }
 
 /** The text up to the first NUL (or the whole payload). @example readCString(cstringBytes('lo')) // 'lo' */
@@ -151,7 +152,7 @@ export function ipv6Bytes(ip: string): Uint8Array {
   if (halves.length === 2 ? head.length + tail.length > 7 : head.length !== 8) bad();
   const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   const b = new Uint8Array(16);
-  all.forEach((w, i) => view(b).setUint16(i * 2, w, false));
+  all.forEach((w, i) => dataView(b).setUint16(i * 2, w, false));
   return b;
 }
 
@@ -171,7 +172,7 @@ function ipv4BytesOr(s: string): Uint8Array | undefined {
  */
 export function ipv6Text(b: Uint8Array): string {
   need(b, 16, 'IPv6 address');
-  const words = Array.from({ length: 8 }, (_, i) => view(b).getUint16(i * 2, false));
+  const words = Array.from({ length: 8 }, (_, i) => dataView(b).getUint16(i * 2, false));
   let best = { base: -1, len: 0 };
   let cur = { base: -1, len: 0 };
   for (let i = 0; i < 8; i++) {
