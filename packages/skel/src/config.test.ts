@@ -66,6 +66,13 @@ describe('parseConfig', () => {
     assert.equal(e.reason, 'too small');
     assert.equal(e.print(), '{\n    "code": 7,\n    "msg": "config field ipam.subnet: too small"\n}');
   });
+  it('ConfigReader matches keys without regard to case, the last match winning, as Go structs do', () => {
+    const r = new ConfigReader({ MTU: 1400, Ipam: { SUBNET: '10.1.0.0/16' }, hairpinMode: true, HairpinMode: false });
+    assert.equal(r.number('mtu'), 1400);
+    assert.equal(r.string('ipam.subnet'), '10.1.0.0/16');
+    assert.equal(r.boolean('hairpinMode'), false);
+  });
+
   it('ConfigReader reads defaults and presence', () => {
     const r = new ConfigReader({ a: { b: true }, list: ['x'] });
     assert.equal(r.boolean('a.b'), true);

@@ -57,7 +57,19 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
 }
 
 /**
- * Reads fields of a parsed config by dotted path (`ipam.subnet`). A field that is absent or
+ * A struct field as Go's encoding/json fills it: every key equal to the field name without
+ * regard to case sets it, so the last such key wins (`"MTU"` sets `mtu`).
+ */
+function goField(o: JsonObject, name: string): JsonValue | undefined {
+  const lower = name.toLowerCase();
+  let found: JsonValue | undefined;
+  for (const key of Object.keys(o)) if (key === name || key.toLowerCase() === lower) found = o[key];
+  return found;
+}
+
+/**
+ * Reads fields of a parsed config by dotted path (`ipam.subnet`), matching keys without
+ * regard to case as the reference's Go structs do. A field that is absent or
  * `null` takes the fallback when one is given and is an error otherwise; a field of the
  * wrong type is always an error.
  *
@@ -77,7 +89,7 @@ export class ConfigReader {
     for (let i = 0; i < parts.length; i++) {
       if (at === undefined || at === null) return undefined;
       if (!isObject(at)) this.fail(parts.slice(0, i).join('.'), `expected an object, got ${kindOf(at)}`);
-      at = Object.prototype.hasOwnProperty.call(at, parts[i]!) ? at[parts[i]!] : undefined;
+      at = goField(at, parts[i]!);
     }
     return at;
   }
