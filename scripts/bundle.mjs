@@ -4,16 +4,25 @@
 // The bundles are CommonJS so that they run wherever they are copied, with or without a
 // package.json around them.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// TSCNI_DIST builds elsewhere (inside the checkout, so that node_modules is found).
+const dist = process.env.TSCNI_DIST ? join(root, process.env.TSCNI_DIST) : join(root, 'dist');
 mkdirSync(dist, { recursive: true });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 
-const executables = [{ entry: 'packages/cnitool/lib/main.js', out: 'cnitool' }];
+const plugins = join(dist, 'plugins');
+const executables = [
+  { entry: 'packages/cnitool/lib/main.js', out: 'cnitool' },
+  // Every plugin is one bundle: the first name holds it, the others are hard links to it.
+  { entry: 'packages/plugins/lib/main.js', out: 'plugins/.tscni' },
+];
+
+rmSync(plugins, { recursive: true, force: true });
+mkdirSync(plugins, { recursive: true });
 
 for (const { entry, out } of executables) {
   const outfile = join(dist, out);
@@ -27,6 +36,13 @@ for (const { entry, out } of executables) {
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
     legalComments: 'none',
+    // A native module: resolved at run time from node_modules (cnitool install copies it).
+    external: ['koffi'],
+    // libc.ts falls back to __filename where import.meta is empty, on purpose.
+    logOverride: { 'empty-import-meta': 'silent' },
   });
   chmodSync(outfile, 0o755);
 }
+
+const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+for (const name of pluginNames()) linkSync(join(plugins, '.tscni'), join(plugins, name));

@@ -1,0 +1,28 @@
+/**
+ * The one executable behind every plugin name: installed as `bridge`, `host-local`, ... (hard
+ * links to one bundle), it runs the plugin it was invoked as. `node main.js <name>` works too.
+ */
+import { basename } from 'node:path';
+import { pluginMain } from '@tscni/skel/plugin-main';
+import type { Handlers } from '@tscni/skel';
+import { PLUGINS, pluginNames, type PluginEntry } from './registry.js';
+
+function lazyHandlers(entry: PluginEntry): Handlers {
+  const call =
+    (key: keyof Handlers) =>
+    async (...a: Parameters<NonNullable<Handlers['add']>>) => {
+      const handler = (await entry.load()).handlers[key];
+      return handler ? handler(...a) : undefined;
+    };
+  return { add: call('add') as Handlers['add'], del: call('del'), check: call('check'), gc: call('gc'), status: call('status') };
+}
+
+const invokedAs = basename(process.argv[1] ?? '');
+const name = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs) ? invokedAs : process.argv[2];
+const entry = name !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name] : undefined;
+if (!entry) {
+  process.stderr.write(`tscni: no plugin named "${name ?? invokedAs}"; install this file under one of: ${pluginNames().join(', ')}\n`);
+  process.exitCode = 1;
+} else {
+  void pluginMain(lazyHandlers(entry), entry.info);
+}

@@ -1,0 +1,35 @@
+/**
+ * Every plugin tscni ships, by the name it is installed and invoked under. What VERSION needs
+ * (the versions and the about text) is here; the plugin's code is imported only when a
+ * command other than VERSION runs.
+ */
+import type { Handlers, PluginInfo } from '@tscni/skel';
+
+/** What a plugin's module exports. */
+export interface PluginModule {
+  handlers: Handlers;
+}
+
+export interface PluginEntry {
+  info: PluginInfo;
+  load: () => Promise<PluginModule>;
+}
+
+/** Every spec version (the reference plugins' version.All). */
+export const ALL_VERSIONS: readonly string[] = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
+
+/** The about text, printed with the versions when a plugin runs without CNI_COMMAND. */
+export const about = (name: string): string => `CNI ${name} plugin (tscni)`;
+
+/**
+ * @example PLUGINS['bridge']?.load()
+ */
+export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
+  // One line per plugin, in name order.
+  loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
+};
+
+/** The names of all plugins, sorted. */
+export function pluginNames(): string[] {
+  return Object.keys(PLUGINS).sort();
+}
