@@ -27,6 +27,11 @@ export interface PluginCall {
   /** CNI_PATH; PLUGIN_DIR by default. */
   path?: string;
   env?: Record<string, string>;
+  /**
+   * Runs the plugin inside this named namespace (`ip netns exec`), which then is its "host":
+   * bridges, host-side veths, rules and sysctls land there instead of the real host.
+   */
+  hostNetns?: string;
 }
 
 export interface PluginOutcome {
@@ -45,7 +50,8 @@ export interface PluginOutcome {
 export function runPlugin(name: string, call: PluginCall, dir = PLUGIN_DIR): PluginOutcome {
   const file = join(dir, name);
   if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run build first`);
-  const r = spawnSync(file, [], {
+  const [cmd, argv] = call.hostNetns ? ['ip', ['netns', 'exec', call.hostNetns, file]] : [file, []];
+  const r = spawnSync(cmd, argv, {
     input: typeof call.config === 'string' ? call.config : JSON.stringify(call.config),
     encoding: 'utf8',
     env: {
