@@ -35,6 +35,11 @@ describe('cnitool command line', () => {
     assert.throws(() => parseInvocation(['add', 'n', 'ns', '-i'], {}), /flag needs an argument: -i/);
   });
 
+  it('has install <dir>', () => {
+    assert.deepEqual(parseInvocation(['install', '/opt/cni/bin'], {}), { kind: 'install', dir: '/opt/cni/bin' });
+    assert.throws(() => parseInvocation(['install'], {}), /install requires a target directory/);
+  });
+
   it('has version <plugin>, --json and help', () => {
     assert.deepEqual(parseInvocation(['version', 'bridge', '--json'], {}), { kind: 'version', plugin: 'bridge', json: true });
     assert.deepEqual(parseInvocation([], {}), { kind: 'help' });

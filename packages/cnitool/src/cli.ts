@@ -11,7 +11,8 @@ export type NetworkCommand = 'add' | 'check' | 'del' | 'gc' | 'status';
 export type Invocation =
   | { kind: 'help' }
   | { kind: 'network'; command: NetworkCommand; network: string; netns: string; ifName: string; json: boolean }
-  | { kind: 'version'; plugin: string; json: boolean };
+  | { kind: 'version'; plugin: string; json: boolean }
+  | { kind: 'install'; dir: string };
 
 export const USAGE = `Usage: cnitool <command> [flags]
 
@@ -22,6 +23,7 @@ Commands:
   gc      <network> <netns>   remove every cached attachment of <network> (netns unused)
   status  <network> <netns>   ask every plugin of <network> whether it is ready (netns unused)
   version <plugin>            print the CNI versions a plugin supports
+  install <dir>               install tscni's plugins into <dir> (e.g. /opt/cni/bin)
 
 Flags:
   -i, --ifname IFNAME   interface name (defaults to env var CNI_IFNAME or 'eth0')
@@ -70,6 +72,10 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
   if (command === 'version') {
     if (rest.length < 1) throw new UsageError('version requires a plugin name');
     return { kind: 'version', plugin: rest[0]!, json };
+  }
+  if (command === 'install') {
+    if (rest.length < 1) throw new UsageError('install requires a target directory');
+    return { kind: 'install', dir: rest[0]! };
   }
   if (!NETWORK_COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
   // Like the reference, gc and status also take (and ignore) a netns argument.

@@ -1,11 +1,12 @@
 /**
  * Runs a parsed cnitool invocation against the runtime library.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CNIConfig, DEFAULT_CACHE_DIR, loadNetworkConf, type RuntimeConf } from '@tscni/libcni';
 import { splitCniPath } from '@tscni/spec/invoke';
 import { CniError, findCniError } from '@tscni/spec/errors';
 import { printResult } from '@tscni/spec/result-print';
+import { installPlugins } from './install.js';
 import {
   USAGE,
   containerIDForNetns,
@@ -22,6 +23,14 @@ export interface Io {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_NETCONFPATH = '/etc/cni/net.d';
+
+/**
+ * The built plugins to install: TSCNI_PLUGIN_SOURCE, else `plugins/` beside the running
+ * cnitool (dist/cnitool and dist/plugins are built together).
+ */
+function pluginSource(env: Env): string {
+  return env['TSCNI_PLUGIN_SOURCE'] || join(dirname(resolve(process.argv[1] ?? '.')), 'plugins');
+}
 
 /** One readable line for a failure: the CNI code when there is one, then the message. */
 export function describeError(e: unknown): string {
@@ -43,6 +52,16 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
   if (inv.kind === 'help') {
     io.stdout(USAGE);
     return 0;
+  }
+  if (inv.kind === 'install') {
+    try {
+      const names = installPlugins({ source: pluginSource(env), target: resolve(inv.dir) });
+      io.stdout(`installed ${names.length} plugins into ${resolve(inv.dir)}: ${names.join(', ')}\n`);
+      return 0;
+    } catch (e) {
+      io.stderr(`cnitool: ${describeError(e)}\n`);
+      return 1;
+    }
   }
   const json = inv.json;
   try {
