@@ -16,6 +16,8 @@ const systemPackages = [
   ['iproute2', '/usr/sbin/ip'],
   ['iptables', '/usr/sbin/iptables'],
   ['nftables', '/usr/sbin/nft'],
+  // the demo and the connectivity tests ping between namespaces
+  ['iputils-ping', '/usr/bin/ping'],
 ];
 
 function run(cmd, args, opts = {}) {
