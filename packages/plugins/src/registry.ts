@@ -27,6 +27,7 @@ export const about = (name: string): string => `CNI ${name} plugin (tscni)`;
 export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   // One line per plugin, in name order.
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
+  static: { info: { versions: ALL_VERSIONS, about: about('static') }, load: () => import('./ipam/static/index.js') },
 };
 
 /** The names of all plugins, sorted. */
