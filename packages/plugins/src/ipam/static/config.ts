@@ -2,8 +2,10 @@
  * The static IPAM plugin's configuration, read as the reference's LoadIPAMConfig reads it:
  * `ipam.addresses`, `ipam.routes` and `ipam.dns` from the network config, addresses appended
  * from CNI_ARGS `IP` (with `GATEWAY`), then replaced by `args.cni.ips`, then replaced again by
- * `runtimeConfig.ips`. Messages are the reference's; only the codes are chosen (7 for the
- * network config, 4 for CNI_ARGS) where the reference answers everything with 999.
+ * `runtimeConfig.ips`. Values that do not parse get the reference's messages, with the field in
+ * `details`; the codes are chosen (7 for the network config, 4 for CNI_ARGS) where the
+ * reference answers everything with 999. A field of the wrong JSON type is a ConfigError
+ * naming it, where the reference prints Go's unmarshal error.
  */
 import { ConfigError, ConfigReader, parseConfig } from '@tscni/skel';
 import { loadArgs } from '@tscni/spec/args';
