@@ -28,6 +28,31 @@ export function defaultRouteInterface(rt: RtnlSocket): string {
   throw new Error('no default route interface found');
 }
 
+/**
+ * The master to use: the configured one, else the default route's interface of the host
+ * (the calling thread's namespace) or, with `inContainer`, of the container.
+ *
+ * @example masterOrDefault('', containerNS, false) // 'eth0'
+ */
+export function masterOrDefault(master: string, containerNS: NetNS, inContainer: boolean): string {
+  if (master !== '') return master;
+  return withRtnlSocket(inContainer ? { netns: containerNS } : {}, (rt) => defaultRouteInterface(rt));
+}
+
+/**
+ * The master's link in the host or, with `inContainer`, in the container; throws the
+ * reference's `failed to lookup master "eth9": ...`.
+ *
+ * @example masterLink('eth0', containerNS, false).mtu // 1500
+ */
+export function masterLink(master: string, containerNS: NetNS, inContainer: boolean): Link {
+  try {
+    return withRtnlSocket(inContainer ? { netns: containerNS } : {}, (rt) => getLink(rt, master));
+  } catch (e) {
+    throw new Error(`failed to lookup master ${JSON.stringify(master)}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 export interface LowerLinkSpec {
   /** The container's namespace, where the link ends up as `ifName`. */
   containerNS: NetNS;
@@ -51,12 +76,7 @@ export interface LowerLinkSpec {
 export function createLowerLink(spec: LowerLinkSpec): Link {
   const kind = spec.info.kind;
   const masterSocket = spec.masterInContainer ? { netns: spec.containerNS } : {};
-  let masterIndex: number;
-  try {
-    masterIndex = withRtnlSocket(masterSocket, (rt) => getLink(rt, spec.master).index);
-  } catch (e) {
-    throw new Error(`failed to lookup master ${JSON.stringify(spec.master)}: ${(e as Error).message}`, { cause: e });
-  }
+  const masterIndex = masterLink(spec.master, spec.containerNS, spec.masterInContainer ?? false).index;
   const tmpName = randomVethName();
   try {
     withRtnlSocket(masterSocket, (rt) =>
