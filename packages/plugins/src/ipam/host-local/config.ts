@@ -208,7 +208,7 @@ export function loadHostLocalConfig(stdinData: Uint8Array | string, cniArgs: str
   return conf;
 }
 
-/** The config's `cni.dev/valid-attachments` (GC), or undefined when absent. */
+/** One entry of a GC request's `cni.dev/valid-attachments`. */
 export interface Attachment {
   containerID: string;
   ifname: string;
