@@ -22,7 +22,7 @@ import { teardownIPMasq } from '../../netfilter/masquerade-teardown.js';
 import { applyNftBatch } from '../../netfilter/nftables.js';
 import { loadBridgeConf, validateForAdd, type BridgeConf } from './config.js';
 import { calcGateways } from './gateways.js';
-import { attachPort, ensureAddr, ensureBridge, ensureVlanInterface, removeBridgeIfUnused, waitPortUp } from './host-side.js';
+import { attachPort, bridgePinMac, ensureAddr, ensureBridge, ensureVlanInterface, removeBridgeIfUnused, waitPortUp } from './host-side.js';
 import { spoofCheckSetupBatch, spoofCheckTeardownBatch } from './spoofcheck.js';
 
 /** Steps that undo this ADD's work, run newest first when a later step fails. */
@@ -71,8 +71,7 @@ function setupGateways(rt: RtnlSocket, conf: BridgeConf, bridge: Link, result: R
         }
       } else {
         try {
-          // bridge.mac is the MAC before this ADD's port joined: pinning it keeps the bridge's MAC stable.
-          ensureAddr(rt, bridge, fam.family, gw.ip, gw.prefix, conf.forceAddress, bridge.mac);
+          ensureAddr(rt, bridge, fam.family, gw.ip, gw.prefix, conf.forceAddress, bridgePinMac(rt, bridge));
         } catch (e) {
           throw new Error(`failed to set bridge addr: ${(e as Error).message}`, { cause: e });
         }

@@ -197,6 +197,21 @@ export function ensureAddr(rt: RtnlSocket, link: Link, family: 4 | 6, ip: string
   }
 }
 
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/**
+ * The MAC ensureAddr pins on the bridge: the one it had before this ADD's port joined (the
+ * reference's choice), or, when that was all zeros (a bridge whose ports all left), its
+ * current one; the reference tries to set the zero MAC and fails the ADD.
+ *
+ * @example ensureAddr(rt, bridge, 4, '10.22.0.1', 16, false, bridgePinMac(rt, bridge))
+ */
+export function bridgePinMac(rt: RtnlSocket, bridge: Link): string | undefined {
+  if (bridge.mac !== undefined && bridge.mac !== ZERO_MAC) return bridge.mac;
+  const now = getLink(rt, bridge.index).mac;
+  return now !== undefined && now !== ZERO_MAC ? now : undefined;
+}
+
 /**
  * The `<bridge>.<vlan>` interface that carries the gateway of a VLAN network: one end of a
  * host veth pair whose other end is a bridge port with PVID `vlan`. Made once, then reused.
