@@ -18,6 +18,10 @@ const systemPackages = [
   ['nftables', '/usr/sbin/nft'],
   // the demo and the connectivity tests ping between namespaces
   ['iputils-ping', '/usr/bin/ping'],
+  // the full-kernel test lane (test/vm): qemu, Debian's kernel and busybox for its initramfs
+  ['qemu-system-x86', '/usr/bin/qemu-system-x86_64'],
+  ['linux-image-amd64', '/usr/share/doc/linux-image-amd64'],
+  ['busybox-static', '/bin/busybox'],
 ];
 
 function run(cmd, args, opts = {}) {

@@ -3,60 +3,11 @@
  * (the plugin runs inside the "host" one), IPAM is host-local with a private data directory.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { scratchNetns, type ScratchNetns } from '@tscni/netlink/testing/scratch-netns';
 import { sandbox, type Sandbox } from '../../testing/sandbox.js';
 
-const NAME = 'tscnibr';
-/** Unique per run, although it lives in a scratch namespace. */
-const BR = `tbr${randomBytes(3).toString('hex')}`;
-
-function conf(sb: Sandbox, extra: Record<string, unknown> = {}, ipam: Record<string, unknown> | null = {}): Record<string, unknown> {
-  return {
-    cniVersion: '1.0.0',
-    name: NAME,
-    type: 'bridge',
-    bridge: BR,
-    ...(ipam === null ? {} : { ipam: { type: 'host-local', subnet: '10.88.0.0/24', dataDir: join(sb.dir, 'ipam'), ...ipam } }),
-    ...extra,
-  };
-}
-
-interface IpLink {
-  ifname: string;
-  mtu: number;
-  address: string;
-  flags: string[];
-  promiscuity?: number;
-  operstate: string;
-  master?: string;
-  linkinfo?: { info_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean } };
-}
-const ipJson = <T>(ns: ScratchNetns, args: string[]): T => JSON.parse(ns.exec('ip', ['-json', ...args]) || '[]') as T;
-const link = (ns: ScratchNetns, name: string): IpLink | undefined => ipJson<IpLink[]>(ns, ['-d', 'link', 'show']).find((l) => l.ifname === name);
-const addrs = (ns: ScratchNetns, dev: string): string[] =>
-  ipJson<{ addr_info: { local: string; prefixlen: number; scope: string }[] }[]>(ns, ['addr', 'show', 'dev', dev])
-    .flatMap((a) => a.addr_info)
-    .filter((i) => i.scope === 'global')
-    .map((i) => `${i.local}/${i.prefixlen}`);
-const veths = (ns: ScratchNetns): string[] => ipJson<IpLink[]>(ns, ['link', 'show']).map((l) => l.ifname).filter((n) => /^veth[0-9a-f]{8}$/.test(n));
-const sysctl = (ns: ScratchNetns, key: string): string => ns.exec('cat', [`/proc/sys/${key}`]).trim();
-const reserved = (sb: Sandbox): string[] => {
-  const d = join(sb.dir, 'ipam', NAME);
-  return existsSync(d) ? readdirSync(d).filter((f) => /^[0-9a-f.:]+$/.test(f)) : [];
-};
-const rules = (sb: Sandbox): string => sb.host.exec('iptables-save', ['-t', 'nat']) + sb.host.exec('ip6tables-save', ['-t', 'nat']) + sb.host.exec('nft', ['list', 'ruleset']);
-const ping = (from: ScratchNetns, to: string): boolean => {
-  try {
-    from.exec('ping', ['-c1', '-W1', to]);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { BR, NAME, addrs, conf, ipJson, link, ping, reserved, rules, sysctl, veths, type IpLink } from './testing.js';
 
 describe('bridge', () => {
   const cleanup: (() => void)[] = [];
@@ -295,49 +246,5 @@ describe('bridge', () => {
     assert.deepEqual(reserved(sb), ['10.88.0.3']);
     assert.equal(sb.run('bridge', { command: 'STATUS', config }).code, 0);
     assert.equal(sb.run('bridge', { command: 'STATUS', config: conf(sb, { cniVersion: '1.1.0' }, null) }).code, 0);
-  });
-});
-
-/** Whether this kernel can make a bridge with vlan_filtering (the reference's VLAN options need it). */
-function vlanFilteringSupported(): boolean {
-  const ns = scratchNetns('tscni-br-vf-');
-  try {
-    ns.exec('ip', ['link', 'add', 'vf0', 'type', 'bridge', 'vlan_filtering', '1']);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    ns.remove();
-  }
-}
-
-describe('bridge VLANs (need vlan_filtering)', () => {
-  const supported = vlanFilteringSupported();
-  const skip = supported ? false : 'this kernel has no bridge vlan_filtering: runs in the qemu lane (#5)';
-  const cleanup: (() => void)[] = [];
-  after(() => cleanup.forEach((f) => f()));
-
-  it('vlan: PVID untagged on the port, VLAN 1 removed, the gateway on <bridge>.<vlan>; trunk VIDs tagged', { skip }, () => {
-    const sb = sandbox('tscni-brv-');
-    cleanup.push(() => sb.remove());
-    const config = conf(sb, { isGateway: true, vlan: 100, vlanTrunk: [{ minID: 200, maxID: 202 }] });
-    const add = sb.run('bridge', { command: 'ADD', config });
-    assert.equal(add.code, 0, add.stdout);
-    const r = add.json as { interfaces: { name: string }[] };
-    assert.equal(r.interfaces.length, 4);
-    assert.equal(r.interfaces[3]!.name, `${BR}.100`);
-    assert.deepEqual(addrs(sb.host, `${BR}.100`), ['10.88.0.1/24']);
-    const vlans = JSON.parse(sb.host.exec('bridge', ['-json', 'vlan', 'show', 'dev', r.interfaces[1]!.name])) as { vlans: { vlan: number; flags?: string[] }[] }[];
-    const port = vlans[0]!.vlans;
-    assert.deepEqual(
-      port.map((v) => [v.vlan, (v.flags ?? []).sort()]),
-      [
-        [100, ['PVID', 'Egress Untagged'].sort()],
-        [200, []],
-        [201, []],
-        [202, []],
-      ],
-    );
-    assert.equal(sb.run('bridge', { command: 'DEL', config }).code, 0);
   });
 });
