@@ -177,6 +177,8 @@ describe('bridge', () => {
     assert.deepEqual(Object.keys(a.json!).sort(), ['cniVersion', 'interfaces'], 'no ips, routes or (empty) dns');
     assert.ok(link(sb.cont, 'eth0')!.flags.includes('UP'));
     assert.deepEqual(addrs(sb.host, BR), []);
+    const recorded = (a.json as { interfaces: { name: string; mac?: string }[] }).interfaces[0]!;
+    assert.equal(link(sb.host, BR)!.address, recorded.mac, 'the bridge kept the MAC its result records when a second port joined');
     sb.cont.exec('ip', ['addr', 'add', '192.168.77.1/24', 'dev', 'eth0']);
     c2.exec('ip', ['addr', 'add', '192.168.77.2/24', 'dev', 'eth0']);
     assert.ok(ping(sb.cont, '192.168.77.2'));

@@ -55,7 +55,11 @@ export function ensureBridge(rt: RtnlSocket, o: { name: string; mtu: number; pro
         throw new Error(`could not set promiscuous mode on "${o.name}": ${(e as Error).message}`, { cause: e });
       }
     }
-    bridgeByName(rt, o.name);
+    const br = bridgeByName(rt, o.name);
+    // A bridge takes the lowest MAC of its ports unless its own was set, so its MAC (which
+    // results record and CHECK compares) would change as containers come and go; setting
+    // the kernel's random one back pins it. The reference pins it only with a gateway.
+    if (created && br.mac !== undefined && br.mac !== ZERO_MAC) setLinkMac(rt, br.index, br.mac);
     try {
       writeSysctl(`net/ipv6/conf/${o.name}/accept_ra`, '0');
     } catch {
