@@ -8,7 +8,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const PACKAGES = [
   ['qemu-system-x86', '/usr/bin/qemu-system-x86_64'],
@@ -67,7 +68,7 @@ function moduleOrder(version, names) {
 // Stage 1 (initramfs): modules for virtio and 9p, the host's root read-only, writable tmpfs
 // where programs write, then switch_root so that the host's root is the real root (the
 // kernel's own module loading then finds the host's modprobe).
-const INIT = `#!/bin/busybox sh
+const init = (writable) => `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -77,10 +78,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /mnt || ech
 mount --move /proc /mnt/proc
 mount --move /sys /mnt/sys
 mount --move /dev /mnt/dev
-mount -t tmpfs tmpfs /mnt/tmp
-mount -t tmpfs tmpfs /mnt/run
-mount -t tmpfs tmpfs /mnt/var/lib
-mkdir -p /mnt/run/vm-results /mnt/run/netns
+${writable.map((d) => `mount -t tmpfs tmpfs /mnt${d}`).join('\n')}
+mkdir -p /mnt/run/vm-results /mnt/run/netns /mnt/run/tmp
 mount -t 9p -o trans=virtio,version=9p2000.L results /mnt/run/vm-results || echo "vm-init: cannot mount the results share"
 cp /cmd.sh /mnt/run/cmd.sh
 cp /stage2.sh /mnt/run/stage2.sh
@@ -88,7 +87,7 @@ exec switch_root /mnt /bin/sh /run/stage2.sh
 `;
 
 // Stage 2 (on the host's root): run the command, record its output and status, power off.
-const STAGE2 = `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp
+const STAGE2 = `export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp TMPDIR=/run/tmp
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null
 # Drivers whose device nodes or kinds user space expects without asking (udev loads them elsewhere).
 modprobe -q tun 2>/dev/null
@@ -103,6 +102,16 @@ echo o > /proc/sysrq-trigger
 sleep 10
 `;
 
+/**
+ * The folders that get an empty tmpfs in the guest (the host's are read-only there): /run
+ * always (namespaces, locks, TMPDIR), the others unless the checkout lives inside one, which
+ * a tmpfs would hide (CI may clone under /tmp).
+ */
+function writableDirs() {
+  const checkout = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return ['/run', '/tmp', '/var/lib'].filter((d) => d === '/run' || !`${checkout}/`.startsWith(`${d}/`));
+}
+
 /** Builds the initramfs (cpio newc, gzip) holding busybox, the 9p modules and the command. */
 function buildInitramfs(work, kernel, command) {
   const root = join(work, 'initramfs');
@@ -112,7 +121,7 @@ function buildInitramfs(work, kernel, command) {
   const mods = moduleOrder(kernel.version, BASE_MODULES);
   for (const m of mods) copyFileSync(m.file, join(root, 'modules', `${m.name}.ko`));
   writeFileSync(join(root, 'modules.order'), mods.map((m) => m.name).join('\n') + '\n');
-  writeFileSync(join(root, 'init'), INIT);
+  writeFileSync(join(root, 'init'), init(writableDirs()));
   chmodSync(join(root, 'init'), 0o755);
   writeFileSync(join(root, 'cmd.sh'), `${command}\n`);
   writeFileSync(join(root, 'stage2.sh'), STAGE2);
