@@ -2,36 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NetNS } from '@tscni/netlink/netns';
-import { createLink, getLink } from '@tscni/netlink/rtnl/link';
-import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
-import { RtnlError } from '@tscni/netlink/rtnl/errors';
-import { scratchNetns } from '@tscni/netlink/testing/scratch-netns';
 import { CniError } from '@tscni/spec/errors';
+import { ipvlanMissing } from '../../testing/kernel-probe.js';
 import { sandbox, type Sandbox } from '../../testing/sandbox.js';
 import { chainedAddresses, chainedMaster, loadIpvlanConf } from './config.js';
 
 const NAME = 'tscniipvlan';
 const MASTER = 'ivmaster0';
-
-/** Why kernel tests cannot run here, or undefined when an ipvlan can be made. */
-function ipvlanMissing(): string | undefined {
-  const ns = scratchNetns('tscni-ivprobe-');
-  const handle = NetNS.open(ns.path);
-  try {
-    withRtnlSocket({ netns: handle }, (rt) => {
-      createLink(rt, { name: 'probe0', info: { kind: 'veth', peer: { name: 'probe1' } } });
-      createLink(rt, { name: 'probe2', info: { kind: 'ipvlan', mode: 'l2' }, parentIndex: getLink(rt, 'probe0').index });
-    });
-    return undefined;
-  } catch (e) {
-    if (e instanceof RtnlError && e.code === 'EOPNOTSUPP') return 'kernel lacks ipvlan (runs in the qemu lane, #5)';
-    throw e;
-  } finally {
-    handle.close();
-    ns.remove();
-  }
-}
 
 const base = { cniVersion: '1.0.0', name: NAME, type: 'ipvlan' };
 const text = (o: object): string => JSON.stringify(o);
