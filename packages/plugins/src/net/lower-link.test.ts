@@ -49,7 +49,7 @@ describe('lower links, container link removal and CHECK validators', () => {
   it('fails with the reference\'s messages and leaves no temporary link', () => {
     assert.throws(
       () => withNetNS(hostNS, () => createLowerLink({ containerNS: contNS, ifName: 'eth1', master: 'nosuch', info: { kind: 'macvlan' } })),
-      /^Error: failed to lookup master "nosuch": /,
+      /^Error: failed to lookup master "nosuch": Link not found$/,
     );
     assert.throws(
       () => withNetNS(hostNS, () => createLowerLink({ containerNS: contNS, ifName: 'eth0', master: 'llmaster', info: { kind: 'macvlan' } })),

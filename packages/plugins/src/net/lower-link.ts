@@ -6,6 +6,7 @@
  * none, the interface of the first default route, as the reference picks it.
  */
 import type { NetNS } from '@tscni/netlink/netns';
+import { isNotFound } from '@tscni/netlink/rtnl/errors';
 import { deleteLink, createLink, getLink, renameLink, type Link } from '@tscni/netlink/rtnl/link';
 import type { IpvlanInfo, MacvlanInfo, VlanInfo } from '@tscni/netlink/rtnl/link-kinds';
 import { listRoutes } from '@tscni/netlink/rtnl/route';
@@ -41,7 +42,7 @@ export function masterOrDefault(master: string, containerNS: NetNS, inContainer:
 
 /**
  * The master's link in the host or, with `inContainer`, in the container; throws the
- * reference's `failed to lookup master "eth9": ...`.
+ * reference's `failed to lookup master "eth9": Link not found`.
  *
  * @example masterLink('eth0', containerNS, false).mtu // 1500
  */
@@ -49,7 +50,9 @@ export function masterLink(master: string, containerNS: NetNS, inContainer: bool
   try {
     return withRtnlSocket(inContainer ? { netns: containerNS } : {}, (rt) => getLink(rt, master));
   } catch (e) {
-    throw new Error(`failed to lookup master ${JSON.stringify(master)}: ${(e as Error).message}`, { cause: e });
+    // The reference's netlink library says only "Link not found" for a missing link.
+    const why = isNotFound(e) ? 'Link not found' : (e as Error).message;
+    throw new Error(`failed to lookup master ${JSON.stringify(master)}: ${why}`, { cause: e });
   }
 }
 
