@@ -26,6 +26,7 @@ export const about = (name: string): string => `CNI ${name} plugin (tscni)`;
  */
 export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   // One line per plugin, in name order.
+  'host-device': { info: { versions: ALL_VERSIONS, about: about('host-device') }, load: () => import('./main/host-device/index.js') },
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },
