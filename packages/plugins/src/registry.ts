@@ -29,11 +29,13 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   'host-device': { info: { versions: ALL_VERSIONS, about: about('host-device') }, load: () => import('./main/host-device/index.js') },
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
+  dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
   macvlan: { info: { versions: ALL_VERSIONS, about: about('macvlan') }, load: () => import('./main/macvlan/index.js') },
   ptp: { info: { versions: ALL_VERSIONS, about: about('ptp') }, load: () => import('./main/ptp/index.js') },
   static: { info: { versions: ALL_VERSIONS, about: about('static') }, load: () => import('./ipam/static/index.js') },
+  vlan: { info: { versions: ALL_VERSIONS, about: about('vlan') }, load: () => import('./main/vlan/index.js') },
 };
 
 /** The names of all plugins, sorted. */
