@@ -41,11 +41,15 @@ function step<T>(message: string, what: () => T): T {
   }
 }
 
-function withSockets<T>(namespaces: NetNS[], fn: (...sockets: RtnlSocket[]) => T): T {
+/** Runs `fn` with a socket in each namespace; when it throws, its undos run while they are open. */
+function withSockets<T>(namespaces: NetNS[], undo: Undo, fn: (...sockets: RtnlSocket[]) => T): T {
   const sockets: RtnlSocket[] = [];
   try {
     for (const ns of namespaces) sockets.push(RtnlSocket.open({ netns: ns }));
     return fn(...sockets);
+  } catch (e) {
+    undo.run();
+    throw e;
   } finally {
     sockets.forEach((s) => s.close());
   }
@@ -62,7 +66,7 @@ export function moveLinkIn(hostDev: Link, container: NetNS, ifName: string): Lin
   const temp = openTempNetNS();
   const undo = new Undo();
   try {
-    return withSockets([hostNetNS(), temp, container], (host, tmp, cont) => {
+    return withSockets([hostNetNS(), temp, container], undo, (host, tmp, cont) => {
       // Moving a link between namespaces downs it: put the host's up state back on failure.
       if (hostDev.flags.up) undo.push(() => setLink(host!, name, { up: true }));
       step(`failed to move ${JSON.stringify(name)} to tempNS`, () => setLink(host!, hostDev.index, { netnsFd: temp.fd }));
@@ -82,9 +86,6 @@ export function moveLinkIn(hostDev: Link, container: NetNS, ifName: string): Lin
       step(`failed to set ${JSON.stringify(ifName)} up`, () => setLink(cont!, inCont.index, { up: true }));
       return getLink(cont!, inCont.index);
     });
-  } catch (e) {
-    undo.run();
-    throw e;
   } finally {
     temp.close();
   }
@@ -103,7 +104,7 @@ export function moveLinkOut(container: NetNS, ifName: string): MoveOut {
   const temp = openTempNetNS();
   const undo = new Undo();
   try {
-    return withSockets([temp, container], (tmp, cont) => {
+    return withSockets([temp, container], undo, (tmp, cont) => {
       let dev: Link;
       try {
         dev = getLink(cont!, ifName);
@@ -124,9 +125,6 @@ export function moveLinkOut(container: NetNS, ifName: string): MoveOut {
       step(`failed to move ${JSON.stringify(name)} to hostNS`, () => setLink(tmp!, inTemp.index, { netnsFd: hostNetNS().fd }));
       return 'moved';
     });
-  } catch (e) {
-    undo.run();
-    throw e;
   } finally {
     temp.close();
   }
