@@ -4,17 +4,17 @@
  * `linkInContainer` it is looked up (and the link made) inside the container. With IPAM the
  * link is configured as the result says; without, it is only brought up (L2).
  */
-import { parseConfig, type CmdArgs, type ConfigReader, type Handlers } from '@tscni/skel';
+import { parseConfig, type CmdArgs, type Handlers } from '@tscni/skel';
 import { NetNS, withNetNS } from '@tscni/netlink/netns';
 import { isNotFound } from '@tscni/netlink/rtnl/errors';
 import { getLink, setLinkUp } from '@tscni/netlink/rtnl/link';
 import type { MacvlanMode } from '@tscni/netlink/rtnl/link-kinds';
 import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
-import { loadArgs } from '@tscni/spec/args';
 import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Result, Result100 } from '@tscni/spec/result-types';
 import { readConfigDNS } from '../../conf/dns.js';
+import { readMac } from '../../conf/mac.js';
 import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
 import { enableNeighborNotify } from '../../net/announce.js';
 import { configureIface } from '../../net/configure-iface.js';
@@ -23,7 +23,6 @@ import { createLowerLink, masterLink, masterOrDefault } from '../../net/lower-li
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 
 const MODES: Readonly<Record<string, MacvlanMode>> = { '': 'bridge', bridge: 'bridge', private: 'private', vepa: 'vepa', passthru: 'passthru' };
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 function invalid(msg: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg);
@@ -35,36 +34,13 @@ function modeOf(mode: string): MacvlanMode {
   return m;
 }
 
-function checkedMac(mac: string, code: number): string {
-  if (!MAC_RE.test(mac)) throw new CniError(code, `invalid args ${mac} for MAC addr: address ${mac}: invalid MAC address`);
-  return mac.toLowerCase();
-}
-
-/** The MAC asked for: the `mac` key, replaced by CNI_ARGS `MAC`, replaced by runtimeConfig.mac. */
-function macOf(c: ConfigReader, cniArgs: string): string | undefined {
-  let mac = c.string('mac', '') || undefined;
-  if (mac) mac = checkedMac(mac, ErrorCode.InvalidNetworkConfig);
-  if (cniArgs !== '') {
-    let parsed: { MAC?: string };
-    try {
-      parsed = loadArgs(cniArgs, { MAC: (v: string) => v });
-    } catch (e) {
-      throw new CniError(ErrorCode.InvalidEnvironmentVariables, (e as Error).message, 'CNI_ARGS');
-    }
-    if (parsed.MAC) mac = checkedMac(parsed.MAC, ErrorCode.InvalidEnvironmentVariables);
-  }
-  const rt = c.string('runtimeConfig.mac', '');
-  if (rt) mac = checkedMac(rt, ErrorCode.InvalidNetworkConfig);
-  return mac;
-}
-
 /** The config without touching the kernel: DEL needs nothing more (the master may be gone). */
 function readConf(args: CmdArgs) {
   return parseConfig(args.stdinData, (c) => ({
     master: c.string('master', ''),
     mode: modeOf(c.string('mode', '')),
     mtu: c.integer('mtu', {}, 0),
-    mac: macOf(c, args.args),
+    mac: readMac(c, args.args),
     linkInContainer: c.boolean('linkInContainer', false),
     bcqueuelen: c.integer('bcqueuelen', { min: 0, max: 0xffffffff }, 0),
     ipamType: c.string('ipam.type', ''),
