@@ -16,6 +16,8 @@ export const LANE_TESTS = [
   'packages/netlink/lib/rtnl/bridge.test.js',
   'packages/plugins/lib/main/ipvlan/ipvlan.test.js',
   'packages/plugins/lib/main/bridge/vlan.test.js',
+  'packages/plugins/lib/main/vlan/vlan.test.js',
+  'packages/plugins/lib/main/dummy/dummy.test.js',
 ];
 
 describe('full-kernel lane (qemu)', () => {

@@ -204,6 +204,8 @@ describe('vlan plugin', () => {
   it('with linkInContainer finds the master inside the container', { skip: laneOnly }, () => {
     const sb = make();
     sb.cont.exec('ip', ['link', 'add', 'inmaster', 'type', 'veth', 'peer', 'name', 'inpeer']);
+    // A VLAN link comes up only on a master that is up.
+    sb.cont.exec('ip', ['link', 'set', 'inmaster', 'up']);
     const config = conf(sb, { master: 'inmaster', linkInContainer: true, vlanId: 7 });
     const r = sb.run('vlan', { command: 'ADD', config });
     assert.equal(r.code, 0, r.stdout);
