@@ -15,6 +15,7 @@ export const LANE_TESTS = [
   'packages/netlink/lib/rtnl/link-kinds.test.js',
   'packages/netlink/lib/rtnl/bridge.test.js',
   'packages/plugins/lib/main/ipvlan/ipvlan.test.js',
+  'packages/plugins/lib/main/ipvlan/reference.test.js',
   'packages/plugins/lib/main/bridge/vlan.test.js',
   'packages/plugins/lib/main/vlan/vlan.test.js',
   'packages/plugins/lib/main/dummy/dummy.test.js',
