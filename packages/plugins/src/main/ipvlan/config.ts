@@ -1,22 +1,29 @@
 /**
- * The ipvlan plugin's config (reference §2.3): master, mode, mtu, linkInContainer, IPAM or,
+ * The ipvlan plugin's config (reference §2.3): master, mode, flags, mtu, linkInContainer, IPAM or,
  * chained, the previous result's addresses. Reading it needs no kernel; only the default
  * route lookup for a missing master does, and that is left to the caller.
  */
 import { parseConfig } from '@tscni/skel';
-import type { IpvlanMode } from '@tscni/netlink/rtnl/link-kinds';
+import type { IpvlanFlag, IpvlanMode } from '@tscni/netlink/rtnl/link-kinds';
 import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { DNS, Result, Result100 } from '@tscni/spec/result-types';
 import { readConfigDNS } from '../../conf/dns.js';
 
 const MODES: Readonly<Record<string, IpvlanMode>> = { '': 'l2', l2: 'l2', l3: 'l3', l3s: 'l3s' };
+const FLAGS: Readonly<Record<string, IpvlanFlag>> = { bridge: 'bridge', private: 'private', vepa: 'vepa' };
 
 export interface IpvlanConf {
   name: string;
   /** As configured; '' means "the chained interface, else the default route's". */
   master: string;
   mode: IpvlanMode;
+  /**
+   * The kernel's ipvlan flag (`ip link ... type ipvlan mode l2 private`): how slaves of one
+   * master reach each other. Not a key of the reference plugin, which always leaves the
+   * kernel default (bridge); absent means the same here.
+   */
+  flag?: IpvlanFlag;
   /** 0: the master's. */
   mtu: number;
   linkInContainer: boolean;
@@ -36,16 +43,29 @@ export function loadIpvlanConf(stdinData: Uint8Array | string): IpvlanConf {
   const conf = parseConfig(stdinData, (c) => {
     const mode = MODES[c.string('mode', '')];
     if (mode === undefined) throw invalid(`unknown ipvlan mode: ${JSON.stringify(c.string('mode'))}`);
+    const flagName = c.string('flags', '');
+    const flag = flagName === '' ? undefined : FLAGS[flagName];
+    if (flagName !== '' && flag === undefined) throw invalid(`unknown ipvlan flags: ${JSON.stringify(flagName)} (bridge, private or vepa)`);
     return {
       master: c.string('master', ''),
       mode,
+      flag,
       mtu: c.integer('mtu', { min: 0 }, 0),
       linkInContainer: c.boolean('linkInContainer', false),
       ipamType: c.string('ipam.type', ''),
       dns: readConfigDNS(c).dns,
     };
   });
-  return { name: conf.name, master: conf.master, mode: conf.mode, mtu: conf.mtu, linkInContainer: conf.linkInContainer, ipamType: conf.ipamType, dns: conf.dns };
+  return {
+    name: conf.name,
+    master: conf.master,
+    mode: conf.mode,
+    ...(conf.flag !== undefined ? { flag: conf.flag } : {}),
+    mtu: conf.mtu,
+    linkInContainer: conf.linkInContainer,
+    ipamType: conf.ipamType,
+    dns: conf.dns,
+  };
 }
 
 /**

@@ -44,7 +44,7 @@ async function add(args: CmdArgs): Promise<Result> {
       ifName: args.ifName,
       master: conf.master,
       masterInContainer: conf.linkInContainer,
-      info: { kind: 'ipvlan', mode: conf.mode },
+      info: { kind: 'ipvlan', mode: conf.mode, ...(conf.flag !== undefined ? { flag: conf.flag } : {}) },
       ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
     });
     let allocated = false;

@@ -36,11 +36,14 @@ describe('ipvlan config', () => {
     const c = loadIpvlanConf(text({ ...base, Master: 'eth1', MODE: 'l3s', mtu: 1400, linkInContainer: true, dns: { nameservers: ['10.0.0.53'] } }));
     assert.deepEqual([c.master, c.mode, c.mtu, c.linkInContainer, c.dns], ['eth1', 'l3s', 1400, true, { nameservers: ['10.0.0.53'] }]);
     assert.equal(loadIpvlanConf(text({ ...base, mode: 'l3' })).mode, 'l3');
+    assert.equal(loadIpvlanConf(text({ ...base, flags: 'private' })).flag, 'private');
+    assert.equal(loadIpvlanConf(text({ ...base, Flags: 'vepa' })).flag, 'vepa');
   });
 
   it('refuses bad values with code 7 naming them', () => {
     assert.deepEqual(codeOf(() => loadIpvlanConf(text({ ...base, mode: 'bridge' }))), [7, 'unknown ipvlan mode: "bridge"']);
     assert.deepEqual(codeOf(() => loadIpvlanConf(text({ ...base, mtu: -5 }))), [7, 'config field mtu: must be at least 0, got -5']);
+    assert.deepEqual(codeOf(() => loadIpvlanConf(text({ ...base, flags: 'loose' }))), [7, 'unknown ipvlan flags: "loose" (bridge, private or vepa)']);
     assert.deepEqual(codeOf(() => loadIpvlanConf(text({ ...base, master: 3 }))), [7, 'config field master: expected a string, got number']);
     assert.equal(codeOf(() => loadIpvlanConf('{"name":'))[0], 6);
   });
@@ -149,6 +152,30 @@ describe('ipvlan plugin', () => {
     assert.deepEqual((r.json as { ips: unknown[] }).ips, [{ address: '10.82.0.7/24', gateway: '10.82.0.1', interface: 0 }]);
     assert.match(sb.cont.exec('ip', ['addr', 'show', 'eth0']), /inet 10\.82\.0\.7\/24/);
     assert.equal(sb.run('ipvlan', { command: 'DEL', config }).code, 0);
+  });
+
+  it('flags (a tscni key) set the kernel flag; l3s mode; the master inside the container (linkInContainer)', { skip: missing }, () => {
+    const sb = make();
+    const flagged = conf(sb, { mode: 'l3s', flags: 'private' });
+    const r = sb.run('ipvlan', { command: 'ADD', config: flagged });
+    assert.equal(r.code, 0, r.stdout);
+    const data = (JSON.parse(sb.cont.exec('ip', ['-json', '-d', 'link', 'show', 'eth0'])) as { linkinfo?: { info_data?: { mode?: string; flags?: string[] | string } } }[])[0]!.linkinfo?.info_data;
+    assert.equal(data?.mode, 'l3s');
+    assert.match(JSON.stringify(data?.flags ?? sb.cont.exec('ip', ['-d', 'link', 'show', 'eth0'])), /private/);
+    assert.equal(sb.run('ipvlan', { command: 'CHECK', config: { ...flagged, prevResult: r.json } }).code, 0);
+    assert.equal(sb.run('ipvlan', { command: 'DEL', config: flagged }).code, 0);
+
+    // linkInContainer: the master lives in the container, and so does the new link.
+    sb.host.exec('ip', ['link', 'set', 'ivpeer0', 'netns', sb.cont.name]);
+    sb.cont.exec('ip', ['link', 'set', 'ivpeer0', 'up']);
+    const inside = conf(sb, { master: 'ivpeer0', linkInContainer: true });
+    const r2 = sb.run('ipvlan', { command: 'ADD', config: inside });
+    assert.equal(r2.code, 0, r2.stdout);
+    const eth0 = links(sb).find((l) => l.ifname === 'eth0');
+    assert.equal(eth0?.linkinfo?.info_kind, 'ipvlan');
+    assert.equal(sb.run('ipvlan', { command: 'CHECK', config: { ...inside, prevResult: r2.json } }).code, 0);
+    for (let i = 0; i < 2; i++) assert.equal(sb.run('ipvlan', { command: 'DEL', config: inside }).code, 0);
+    assert.equal(links(sb).find((l) => l.ifname === 'eth0'), undefined);
   });
 
   it('ADD of an interface name that exists fails and leaves nothing behind', { skip: missing }, () => {
