@@ -50,4 +50,23 @@ describe('bridge VLANs (need vlan_filtering)', () => {
     );
     assert.equal(sb.run('bridge', { command: 'DEL', config }).code, 0);
   });
+
+  it('preserveDefaultVlan keeps VLAN 1 on the port next to the PVID', { skip }, () => {
+    const sb = sandbox('tscni-brv1-');
+    cleanup.push(() => sb.remove());
+    const config = conf(sb, { vlan: 300, preserveDefaultVlan: true });
+    const add = sb.run('bridge', { command: 'ADD', config });
+    assert.equal(add.code, 0, add.stdout);
+    const port = (add.json as { interfaces: { name: string }[] }).interfaces[1]!.name;
+    const vlans = JSON.parse(sb.host.exec('bridge', ['-json', 'vlan', 'show', 'dev', port])) as { vlans: { vlan: number; flags?: string[] }[] }[];
+    assert.deepEqual(
+      vlans[0]!.vlans.map((v) => [v.vlan, (v.flags ?? []).sort()]),
+      [
+        [1, ['Egress Untagged']],
+        [300, ['PVID', 'Egress Untagged'].sort()],
+      ],
+    );
+    assert.equal(sb.run('bridge', { command: 'CHECK', config: { ...config, prevResult: add.json } }).code, 0);
+    assert.equal(sb.run('bridge', { command: 'DEL', config }).code, 0);
+  });
 });
