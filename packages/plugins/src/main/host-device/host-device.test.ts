@@ -35,6 +35,8 @@ function conf(sb: Sandbox, extra: Record<string, unknown> = { device: DEV }, ipa
     cniVersion: '1.0.0',
     name: NAME,
     type: 'host-device',
+    // Ours only (the reference ignores it): the saved addresses stay in the test's directory.
+    dataDir: join(sb.dir, 'state'),
     ...(ipam === null ? {} : { ipam: { type: 'host-local', subnet: '10.77.0.0/24', routes: [{ dst: '0.0.0.0/0' }], dataDir: join(sb.dir, 'ipam'), ...ipam } }),
     ...extra,
   };
@@ -44,6 +46,13 @@ const reserved = (sb: Sandbox): string[] => {
   const d = join(sb.dir, 'ipam', NAME);
   return existsSync(d) ? readdirSync(d).filter((f) => /^[0-9a-f.:]+$/.test(f)) : [];
 };
+const stateFiles = (sb: Sandbox): string[] => (existsSync(join(sb.dir, 'state')) ? readdirSync(join(sb.dir, 'state')) : []);
+/** The device's addresses other than the kernel's IPv6 link-local one, as `ip` shows them. */
+const addrs = (ns: { exec(c: string, a: readonly string[]): string }, dev: string): string[] =>
+  (JSON.parse(ns.exec('ip', ['-json', 'addr', 'show', 'dev', dev])) as { addr_info: { local: string; prefixlen: number; noprefixroute?: boolean }[] }[])[0]!.addr_info
+    .filter((a) => !a.local.startsWith('fe80:'))
+    .map((a) => `${a.local}/${a.prefixlen}${a.noprefixroute ? ' noprefixroute' : ''}`)
+    .sort();
 const links = (ns: { exec(c: string, a: readonly string[]): string }): IpLink[] => JSON.parse(ns.exec('ip', ['-json', 'link'])) as IpLink[];
 const names = (ns: { exec(c: string, a: readonly string[]): string }): string[] => links(ns).map((l) => l.ifname).sort();
 
@@ -93,6 +102,63 @@ describe('host-device', () => {
     // physical one it returns to the initial namespace.
     assert.equal(sb.run('host-device', { command: 'DEL', config }).code, 0, 'DEL after the namespace is gone');
     assert.deepEqual(reserved(sb), []);
+  });
+
+  /** The device with an IPv4 address (and a secondary) and an IPv6 one, as the host configured them. */
+  const addressed = (): { sb: Sandbox; want: string[] } => {
+    const sb = make();
+    sb.host.exec('ip', ['addr', 'add', '10.78.0.5/24', 'dev', DEV]);
+    sb.host.exec('ip', ['addr', 'add', '10.78.0.6/24', 'dev', DEV]);
+    sb.host.exec('ip', ['addr', 'add', 'fd00:78::5/64', 'dev', DEV, 'nodad', 'noprefixroute']);
+    const want = ['10.78.0.5/24', '10.78.0.6/24', 'fd00:78::5/64 noprefixroute'];
+    assert.deepEqual(addrs(sb.host, DEV), want);
+    return { sb, want };
+  };
+
+  it('DEL gives the device its host addresses back (issue #5), twice, and drops the state file', () => {
+    const { sb, want } = addressed();
+    const config = conf(sb);
+    assert.equal(sb.run('host-device', { command: 'ADD', config }).code, 0);
+    assert.deepEqual(stateFiles(sb), ['ctr1-eth0.json']);
+    assert.deepEqual(addrs(sb.cont, 'eth0'), [], 'the kernel dropped them on the move');
+    for (let i = 0; i < 2; i++) {
+      assert.equal(sb.run('host-device', { command: 'DEL', config }).code, 0, `DEL ${i + 1}`);
+      assert.deepEqual(addrs(sb.host, DEV), want, `after DEL ${i + 1}`);
+      assert.deepEqual(stateFiles(sb), []);
+    }
+    // A failed ADD (IPAM's route unreachable) puts them back too.
+    const r = sb.run('host-device', { command: 'ADD', config: conf(sb, { device: DEV }, { routes: [{ dst: '10.99.0.0/16', gw: '10.200.0.1' }] }) });
+    assert.equal(r.code, 1, r.stdout);
+    assert.deepEqual(addrs(sb.host, DEV), want);
+    assert.deepEqual(stateFiles(sb), []);
+  });
+
+  it('DEL after the kernel returned the device (namespace gone) gives it back its name and addresses', () => {
+    const { sb, want } = addressed();
+    const config = conf(sb);
+    assert.equal(sb.run('host-device', { command: 'ADD', config }).code, 0);
+    // What the kernel does with a physical device when its namespace goes: back to the
+    // initial namespace under the container's name, alias kept.
+    sb.cont.exec('ip', ['link', 'set', 'eth0', 'netns', sb.host.name]);
+    sb.cont.remove();
+    assert.equal(links(sb.host).find((l) => l.ifname === 'eth0')?.ifalias, DEV);
+    const r = sb.run('host-device', { command: 'DEL', config });
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(names(sb.host), [DEV, 'lo', PEER].sort());
+    assert.equal(links(sb.host).find((l) => l.ifname === DEV)?.ifalias, undefined);
+    assert.deepEqual(addrs(sb.host, DEV), want);
+    assert.deepEqual(stateFiles(sb), []);
+    assert.equal(sb.run('host-device', { command: 'DEL', config }).code, 0, 'DEL again');
+  });
+
+  it('DEL after the namespace took a virtual device with it succeeds and drops the state file', () => {
+    const { sb } = addressed();
+    const config = conf(sb);
+    assert.equal(sb.run('host-device', { command: 'ADD', config }).code, 0);
+    sb.cont.remove();
+    assert.equal(sb.run('host-device', { command: 'DEL', config }).code, 0);
+    assert.deepEqual(stateFiles(sb), []);
+    assert.deepEqual(names(sb.host), ['lo']);
   });
 
   it('finds the device by hwaddr and by kernelpath, the first device of <kernelpath>/net', () => {
@@ -212,4 +278,30 @@ describe('host-device against the Go reference', () => {
       assert.deepEqual(reserved(ours), reserved(ref));
     });
   }
+
+  it('a device with host addresses: the same ADD; after DEL only ours has them back (deliberate difference, issue #5)', () => {
+    const ref = withDevice();
+    sandboxes.push(ref);
+    const ours = withDevice();
+    sandboxes.push(ours);
+    const want = ['10.78.0.5/24', 'fd00:78::5/64'];
+    for (const sb of [ref, ours]) for (const a of want) sb.host.exec('ip', ['addr', 'add', a, 'dev', DEV, ...(a.includes(':') ? ['nodad'] : [])]);
+    const outs = ([ref, ours] as const).map((sb, i) => {
+      const add = sb.run('host-device', { command: 'ADD', config: conf(sb, { device: DEV }, {}) }, i === 0);
+      assert.equal(add.code, 0, add.stdout);
+      return masked(JSON.parse(printResult(resultFromBytes(add.stdout)).replaceAll(sb.cont.path, 'NETNS')) as unknown);
+    });
+    assert.deepEqual(outs[1], outs[0]);
+    [ref.host, ref.cont, ours.host, ours.cont].forEach((ns) => waitForDad(ns));
+    assert.deepEqual(kernelState(ours.host), kernelState(ref.host));
+    assert.deepEqual(kernelState(ours.cont), kernelState(ref.cont));
+    for (const [sb, reference] of [[ref, true], [ours, false]] as const) {
+      assert.equal(sb.run('host-device', { command: 'DEL', config: conf(sb, { device: DEV }, {}) }, reference).code, 0);
+    }
+    assert.deepEqual(addrs(ref.host, DEV), [], 'the reference leaves the device without its addresses');
+    assert.deepEqual(addrs(ours.host, DEV), want);
+    for (const a of want) ours.host.exec('ip', ['addr', 'del', a, 'dev', DEV]);
+    assert.deepEqual(kernelState(ours.host), kernelState(ref.host), 'otherwise the same');
+    assert.deepEqual(kernelState(ours.cont), kernelState(ref.cont));
+  });
 });

@@ -4,9 +4,15 @@
  * has one; DEL moves it back under its own name. A device bound to a user-space (DPDK)
  * driver has no netdev: it is only reported, and IPAM's addresses are not applied.
  *
- * Deliberate differences from the reference: DEL succeeds when the namespace or the device
- * is already gone (the kernel returns a physical device to the initial namespace itself), and
- * a failed ADD also moves the device back instead of leaving it in the container.
+ * The kernel drops a device's addresses when it changes namespace, so ADD saves those the
+ * host configured in a state file (`<dataDir>/<containerID>-<ifname>.json`, dataDir
+ * /run/cni/host-device unless the config says otherwise) and DEL puts them back (issue #5).
+ *
+ * Deliberate differences from the reference: DEL restores the device's addresses; DEL
+ * succeeds when the namespace or the device is already gone (the kernel returns a physical
+ * device to the initial namespace itself, and DEL then gives it back its name and addresses),
+ * and a failed ADD also moves the device back, addresses included, instead of leaving it in
+ * the container.
  */
 import { parseConfig, type CmdArgs, type ConfigReader, type Handlers } from '@tscni/skel';
 import { NetNS, NetNSPathError } from '@tscni/netlink/netns';
@@ -21,7 +27,19 @@ import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { findHostDevice, hasDpdkDriver, withDeviceID, type DeviceSpec } from './find-device.js';
-import { moveLinkIn, moveLinkOut } from './move-link.js';
+import { moveLinkIn, moveLinkOut, type MoveOut } from './move-link.js';
+import {
+  DEFAULT_DATA_DIR,
+  dropSaved,
+  linkNamed,
+  readSaved,
+  restoreAddresses,
+  returnedDevice,
+  savedDevice,
+  statePath,
+  writeSaved,
+  type SavedDevice,
+} from './saved-addresses.js';
 
 function invalid(msg: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg);
@@ -55,8 +73,38 @@ function dpdkMode(c: ConfigReader, spec: DeviceSpec): boolean {
 function loadConf(args: CmdArgs) {
   return parseConfig(args.stdinData, (c) => {
     const spec = deviceSpec(c);
-    return { spec, dpdk: dpdkMode(c, spec), ipamType: c.string('ipam.type', ''), dns: readConfigDNS(c).dns };
+    const dataDir = c.string('dataDir', '') || DEFAULT_DATA_DIR;
+    return { spec, dpdk: dpdkMode(c, spec), ipamType: c.string('ipam.type', ''), dns: readConfigDNS(c).dns, dataDir };
   });
+}
+
+/** After a failed ADD moved the device back: its addresses too, as far as possible. */
+function putBackAfterFailure(path: string, saved: SavedDevice | undefined): void {
+  if (saved === undefined) return;
+  try {
+    withRtnlSocket({}, (rt) => {
+      const dev = linkNamed(rt, saved.name);
+      if (dev !== undefined) restoreAddresses(rt, dev, saved.addresses);
+    });
+    dropSaved(path);
+  } catch {
+    // The ADD's own error says what went wrong; DEL will try again from the state file.
+  }
+}
+
+/**
+ * DEL's last step: the saved addresses back on the device, which `out` says moveLinkOut
+ * returned under its own name, or else the kernel did (or it is gone). The state file stays
+ * when an address cannot be restored, so that a retried DEL tries again.
+ */
+function restoreSaved(path: string, ifName: string, out: MoveOut | 'no-netns'): void {
+  const saved = readSaved(path);
+  if (saved === undefined) return;
+  withRtnlSocket({}, (rt) => {
+    const dev = out === 'moved' ? linkNamed(rt, saved.name) : returnedDevice(rt, saved, ifName);
+    if (dev !== undefined) restoreAddresses(rt, dev, saved.addresses);
+  });
+  dropSaved(path);
 }
 
 function openNetns(path: string): NetNS {
@@ -72,18 +120,28 @@ async function add(args: CmdArgs): Promise<Result> {
   const ns = openNetns(args.netns);
   try {
     const iface: Interface = { name: args.ifName, sandbox: args.netns };
+    const path = statePath(conf.dataDir, args.containerID, args.ifName);
+    let saved: SavedDevice | undefined;
     if (!conf.dpdk) {
-      const hostDev = withRtnlSocket({}, (rt) => {
+      const [hostDev, found] = withRtnlSocket({}, (rt) => {
+        let dev;
         try {
-          return findHostDevice(rt, conf.spec);
+          dev = findHostDevice(rt, conf.spec);
         } catch (e) {
           throw new Error(`failed to find host device: ${(e as Error).message}`, { cause: e });
         }
+        return [dev, savedDevice(rt, dev)] as const;
       });
+      // Saved before the move, which drops the addresses: a device without any needs no file.
+      if (found.addresses.length > 0) {
+        writeSaved(path, found);
+        saved = found;
+      }
       let link;
       try {
         link = moveLinkIn(hostDev, ns, args.ifName);
       } catch (e) {
+        putBackAfterFailure(path, saved);
         // The reference's text, without a colon.
         throw new Error(`failed to move link ${(e as Error).message}`, { cause: e });
       }
@@ -105,7 +163,7 @@ async function add(args: CmdArgs): Promise<Result> {
       if (addressed) await ipamDel(args, conf.ipamType).catch(() => undefined);
       if (!conf.dpdk) {
         try {
-          moveLinkOut(ns, args.ifName);
+          if (moveLinkOut(ns, args.ifName) === 'moved') putBackAfterFailure(path, saved);
         } catch {
           // The ADD's own error says what went wrong; the device stays where it is.
         }
@@ -122,7 +180,12 @@ async function add(args: CmdArgs): Promise<Result> {
 
 async function del(args: CmdArgs): Promise<void> {
   const conf = loadConf(args);
-  if (args.netns === '') return;
+  const path = statePath(conf.dataDir, args.containerID, args.ifName);
+  // Without a namespace there is nothing to move, but the kernel may have returned the device.
+  if (args.netns === '') {
+    if (!conf.dpdk) restoreSaved(path, args.ifName, 'no-netns');
+    return;
+  }
   let ns: NetNS | undefined;
   try {
     ns = NetNS.open(args.netns);
@@ -132,7 +195,9 @@ async function del(args: CmdArgs): Promise<void> {
   try {
     if (conf.ipamType !== '') await ipamDel(args, conf.ipamType);
     // Without the namespace the kernel already returned (or, if virtual, destroyed) the device.
-    if (ns !== undefined && !conf.dpdk) moveLinkOut(ns, args.ifName);
+    if (conf.dpdk) return;
+    const out = ns === undefined ? 'no-netns' : moveLinkOut(ns, args.ifName);
+    restoreSaved(path, args.ifName, out);
   } finally {
     ns?.close();
   }
