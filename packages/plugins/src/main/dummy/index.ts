@@ -4,7 +4,6 @@
  * result keeps IPAM's DNS, as the reference does (quirk 6).
  */
 import { parseConfig, type CmdArgs, type Handlers } from '@tscni/skel';
-import { NetNS } from '@tscni/netlink/netns';
 import { isNotFound } from '@tscni/netlink/rtnl/errors';
 import { createLink, getLink } from '@tscni/netlink/rtnl/link';
 import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
@@ -15,6 +14,7 @@ import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
 import { removeContainerLink } from '../../net/container-link.js';
 import { validateExpectedInterfaceIPs } from '../../net/validate.js';
+import { openNetns } from '../../net/container-netns.js';
 
 /** The IPAM type: dummy has no other config of its own. */
 function readIpamType(args: CmdArgs): string {
@@ -25,14 +25,6 @@ function requiredIpam(args: CmdArgs): string {
   const ipamType = readIpamType(args);
   if (ipamType === '') throw new CniError(ErrorCode.InvalidNetworkConfig, 'dummy interface requires an IPAM configuration');
   return ipamType;
-}
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 async function add(args: CmdArgs): Promise<Result> {

@@ -40,6 +40,7 @@ import {
   writeSaved,
   type SavedDevice,
 } from './saved-addresses.js';
+import { openNetns } from '../../net/container-netns.js';
 
 function invalid(msg: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg);
@@ -105,14 +106,6 @@ function restoreSaved(path: string, ifName: string, out: MoveOut | 'no-netns'): 
     if (dev !== undefined) restoreAddresses(rt, dev, saved.addresses);
   });
   dropSaved(path);
-}
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 async function add(args: CmdArgs): Promise<Result> {

@@ -18,14 +18,7 @@ import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink, masterOrDefault } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { chainedAddresses, chainedMaster, loadIpvlanConf, type IpvlanConf } from './config.js';
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
-}
+import { openNetns } from '../../net/container-netns.js';
 
 /** The config with its master resolved: configured, chained, or the default route's. */
 function loadConf(args: CmdArgs, ns: NetNS): IpvlanConf {

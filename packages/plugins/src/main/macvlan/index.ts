@@ -21,6 +21,7 @@ import { configureIface } from '../../net/configure-iface.js';
 import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink, masterOrDefault } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
+import { openNetns } from '../../net/container-netns.js';
 
 const MODES: Readonly<Record<string, MacvlanMode>> = { '': 'bridge', bridge: 'bridge', private: 'private', vepa: 'vepa', passthru: 'passthru' };
 
@@ -63,14 +64,6 @@ function loadConf(args: CmdArgs, ns: NetNS): MacvlanConf {
   }
   if (conf.mtu < 0 || conf.mtu > masterMtu) throw invalid(`invalid MTU ${conf.mtu}, must be [0, master MTU(${masterMtu})]`);
   return conf;
-}
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 async function add(args: CmdArgs): Promise<Result> {

@@ -6,7 +6,7 @@
  * `ipMasq`, traffic from the container to outside its subnet is masqueraded.
  */
 import { parseConfig, type CmdArgs, type Handlers } from '@tscni/skel';
-import { NetNS } from '@tscni/netlink/netns';
+import type { NetNS } from '@tscni/netlink/netns';
 import { addAddr } from '@tscni/netlink/rtnl/addr';
 import { isExists, isNotFound } from '@tscni/netlink/rtnl/errors';
 import { getLink } from '@tscni/netlink/rtnl/link';
@@ -26,6 +26,7 @@ import { applyNetfilterBatch } from '../../netfilter/apply.js';
 import { ipMasqBatch, type MasqAttachment } from '../../netfilter/masquerade.js';
 import { teardownIPMasq } from '../../netfilter/masquerade-teardown.js';
 import { defaultBackend } from '../../netfilter/probe.js';
+import { openNetns } from '../../net/container-netns.js';
 
 const RT_SCOPE_LINK = 253;
 const RT_SCOPE_HOST = 254;
@@ -39,14 +40,6 @@ function loadConf(args: CmdArgs) {
     ipamType: c.string('ipam.type'),
     configDNS: readConfigDNS(c),
   }));
-}
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 /** The host-bits-free address and the host prefix length of an IPAM address. */

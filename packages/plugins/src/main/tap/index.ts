@@ -19,6 +19,7 @@ import { removeContainerLink } from '../../net/container-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { randomVethName } from '../../net/veth.js';
 import { createTap } from './create-tap.js';
+import { openNetns } from '../../net/container-netns.js';
 
 const UINT32 = { min: 0, max: 0xffffffff };
 
@@ -41,14 +42,6 @@ function loadConf(args: CmdArgs) {
 }
 
 type TapConf = ReturnType<typeof loadConf>;
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
-}
 
 const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

@@ -5,7 +5,7 @@
  * required; the result carries the config's DNS.
  */
 import type { CmdArgs, Handlers } from '@tscni/skel';
-import { NetNS } from '@tscni/netlink/netns';
+import type { NetNS } from '@tscni/netlink/netns';
 import { isNotFound } from '@tscni/netlink/rtnl/errors';
 import { getLink } from '@tscni/netlink/rtnl/link';
 import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
@@ -18,14 +18,7 @@ import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { checkMtu, loadVlanConf, requiredIpam, type VlanConf } from './config.js';
-
-function openNetns(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
-  }
-}
+import { openNetns } from '../../net/container-netns.js';
 
 /** The reference's loadConf: the master must exist (in the host or the container) and bound our MTU. */
 function checkMaster(conf: VlanConf, ns: NetNS): void {
