@@ -64,7 +64,6 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   ERANGE: 'numerical result out of range',
   EDEADLK: 'resource deadlock avoided',
   ENAMETOOLONG: 'file name too long',
-  ENOSYS: 'function not implemented',
   ENOTEMPTY: 'directory not empty',
   ENODATA: 'no data available',
   EOPNOTSUPP: 'operation not supported',
