@@ -10,11 +10,11 @@ import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Result, Result100 } from '@tscni/spec/result-types';
-import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck, ipamStatus } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
-import { removeContainerLink } from '../../net/container-link.js';
 import { validateExpectedInterfaceIPs } from '../../net/validate.js';
 import { openNetns } from '../../net/container-netns.js';
+import { releaseAttachment, undoAttachment } from '../../attachment.js';
 
 /** The IPAM type: dummy has no other config of its own. */
 function readIpamType(args: CmdArgs): string {
@@ -54,8 +54,7 @@ async function add(args: CmdArgs): Promise<Result> {
       configureIface(ns, args.ifName, result);
       return result;
     } catch (e) {
-      removeContainerLink(args.netns, args.ifName);
-      if (allocated) await ipamDel(args, ipamType).catch(() => undefined);
+      await undoAttachment(args, ipamType, allocated);
       throw e;
     }
   } finally {
@@ -65,8 +64,7 @@ async function add(args: CmdArgs): Promise<Result> {
 
 async function del(args: CmdArgs): Promise<void> {
   const ipamType = readIpamType(args);
-  if (ipamType !== '') await ipamDel(args, ipamType);
-  if (args.netns !== '') removeContainerLink(args.netns, args.ifName);
+  await releaseAttachment(args, ipamType);
 }
 
 async function check(args: CmdArgs): Promise<void> {

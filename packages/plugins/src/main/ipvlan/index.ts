@@ -11,14 +11,14 @@ import { getLink } from '@tscni/netlink/rtnl/link';
 import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Result, Result100 } from '@tscni/spec/result-types';
-import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck, ipamStatus } from '../../ipam-exec.js';
 import { enableNeighborNotify } from '../../net/announce.js';
 import { configureIface } from '../../net/configure-iface.js';
-import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink, masterOrDefault } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { chainedAddresses, chainedMaster, loadIpvlanConf, type IpvlanConf } from './config.js';
 import { openNetns } from '../../net/container-netns.js';
+import { releaseAttachment, undoAttachment } from '../../attachment.js';
 
 /** The config with its master resolved: configured, chained, or the default route's. */
 function loadConf(args: CmdArgs, ns: NetNS): IpvlanConf {
@@ -68,8 +68,7 @@ async function add(args: CmdArgs): Promise<Result> {
       result.dns = conf.dns;
       return result;
     } catch (e) {
-      removeContainerLink(args.netns, args.ifName);
-      if (allocated) await ipamDel(args, conf.ipamType).catch(() => undefined);
+      await undoAttachment(args, conf.ipamType, allocated);
       throw e;
     }
   } finally {
@@ -80,8 +79,7 @@ async function add(args: CmdArgs): Promise<Result> {
 /** DEL needs no master (the reference's DEL still looks for one and fails without a default route). */
 async function del(args: CmdArgs): Promise<void> {
   const conf = loadIpvlanConf(args.stdinData);
-  if (conf.ipamType !== '') await ipamDel(args, conf.ipamType);
-  if (args.netns !== '') removeContainerLink(args.netns, args.ifName);
+  await releaseAttachment(args, conf.ipamType);
 }
 
 async function check(args: CmdArgs): Promise<void> {

@@ -15,13 +15,13 @@ import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Result, Result100 } from '@tscni/spec/result-types';
 import { readConfigDNS } from '../../conf/dns.js';
 import { readMac } from '../../conf/mac.js';
-import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck, ipamStatus } from '../../ipam-exec.js';
 import { enableNeighborNotify } from '../../net/announce.js';
 import { configureIface } from '../../net/configure-iface.js';
-import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink, masterOrDefault } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { openNetns } from '../../net/container-netns.js';
+import { releaseAttachment, undoAttachment } from '../../attachment.js';
 
 const MODES: Readonly<Record<string, MacvlanMode>> = { '': 'bridge', bridge: 'bridge', private: 'private', vepa: 'vepa', passthru: 'passthru' };
 
@@ -106,8 +106,7 @@ async function add(args: CmdArgs): Promise<Result> {
         });
       }
     } catch (e) {
-      removeContainerLink(args.netns, args.ifName);
-      if (addressed) await ipamDel(args, conf.ipamType).catch(() => undefined);
+      await undoAttachment(args, conf.ipamType, addressed);
       throw e;
     }
     // IPAM's DNS is dropped for the config's, as the reference does (quirk 6).
@@ -120,8 +119,7 @@ async function add(args: CmdArgs): Promise<Result> {
 
 async function del(args: CmdArgs): Promise<void> {
   const conf = readConf(args);
-  if (conf.ipamType !== '') await ipamDel(args, conf.ipamType);
-  if (args.netns !== '') removeContainerLink(args.netns, args.ifName);
+  await releaseAttachment(args, conf.ipamType);
 }
 
 async function check(args: CmdArgs): Promise<void> {

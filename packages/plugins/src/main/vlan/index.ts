@@ -12,13 +12,13 @@ import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Result, Result100 } from '@tscni/spec/result-types';
-import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck, ipamStatus } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
-import { removeContainerLink } from '../../net/container-link.js';
 import { createLowerLink, masterLink } from '../../net/lower-link.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { checkMtu, loadVlanConf, requiredIpam, type VlanConf } from './config.js';
 import { openNetns } from '../../net/container-netns.js';
+import { releaseAttachment, undoAttachment } from '../../attachment.js';
 
 /** The reference's loadConf: the master must exist (in the host or the container) and bound our MTU. */
 function checkMaster(conf: VlanConf, ns: NetNS): void {
@@ -63,8 +63,7 @@ async function add(args: CmdArgs): Promise<Result> {
       return result;
     } catch (e) {
       // The reference leaves the link (and, before the IPAM call returns, the address) behind.
-      removeContainerLink(args.netns, args.ifName);
-      if (allocated) await ipamDel(args, ipamType).catch(() => undefined);
+      await undoAttachment(args, ipamType, allocated);
       throw e;
     }
   } finally {
@@ -78,8 +77,7 @@ async function add(args: CmdArgs): Promise<Result> {
  */
 async function del(args: CmdArgs): Promise<void> {
   const conf = loadVlanConf(args.stdinData);
-  if (conf.ipamType !== '') await ipamDel(args, conf.ipamType);
-  if (args.netns !== '') removeContainerLink(args.netns, args.ifName);
+  await releaseAttachment(args, conf.ipamType);
 }
 
 async function check(args: CmdArgs): Promise<void> {
