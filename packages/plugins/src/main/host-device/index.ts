@@ -23,7 +23,7 @@ import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Interface, Result, Result100 } from '@tscni/spec/result-types';
 import { readConfigDNS } from '../../conf/dns.js';
-import { ipamAdd, ipamCheck, ipamDel, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck, ipamDel } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { findHostDevice, hasDpdkDriver, withDeviceID, type DeviceSpec } from './find-device.js';
@@ -41,6 +41,7 @@ import {
   type SavedDevice,
 } from './saved-addresses.js';
 import { openNetns } from '../../net/container-netns.js';
+import { ipamStatusIfAny } from '../../attachment.js';
 
 function invalid(msg: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg);
@@ -226,9 +227,4 @@ async function check(args: CmdArgs): Promise<void> {
   }
 }
 
-async function status(args: CmdArgs): Promise<void> {
-  const ipamType = parseConfig(args.stdinData, (c) => ({ ipamType: c.string('ipam.type', '') })).ipamType;
-  if (ipamType !== '') await ipamStatus(args, ipamType);
-}
-
-export const handlers: Handlers = { add, del, check, status };
+export const handlers: Handlers = { add, del, check, status: ipamStatusIfAny };

@@ -13,13 +13,13 @@ import { toCurrentResult } from '@tscni/spec/result-convert';
 import type { Interface, Result, Result100 } from '@tscni/spec/result-types';
 import { readConfigDNS } from '../../conf/dns.js';
 import { readMac } from '../../conf/mac.js';
-import { ipamAdd, ipamCheck, ipamStatus } from '../../ipam-exec.js';
+import { ipamAdd, ipamCheck } from '../../ipam-exec.js';
 import { configureIface } from '../../net/configure-iface.js';
 import { validateExpectedInterfaceIPs, validateExpectedRoutes } from '../../net/validate.js';
 import { randomVethName } from '../../net/veth.js';
 import { createTap } from './create-tap.js';
 import { openNetns } from '../../net/container-netns.js';
-import { releaseAttachment, undoAttachment } from '../../attachment.js';
+import { releaseAttachment, undoAttachment, ipamStatusIfAny } from '../../attachment.js';
 
 const UINT32 = { min: 0, max: 0xffffffff };
 
@@ -142,9 +142,4 @@ async function check(args: CmdArgs): Promise<void> {
   }
 }
 
-async function status(args: CmdArgs): Promise<void> {
-  const ipamType = parseConfig(args.stdinData, (c) => ({ ipamType: c.string('ipam.type', '') })).ipamType;
-  if (ipamType !== '') await ipamStatus(args, ipamType);
-}
-
-export const handlers: Handlers = { add, del, check, status };
+export const handlers: Handlers = { add, del, check, status: ipamStatusIfAny };
