@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { printResult } from '@tscni/spec/result-print';
@@ -33,13 +33,20 @@ function withMaster(defaultRoute = true): Sandbox {
   return sb;
 }
 
+/** A resolv.conf in the sandbox, so that host-local's result carries DNS of its own. */
+function resolvConf(sb: Sandbox): string {
+  const file = join(sb.dir, 'resolv.conf');
+  writeFileSync(file, 'nameserver 10.0.0.99\nsearch ipam.test\n');
+  return file;
+}
+
 function conf(sb: Sandbox, extra: Record<string, unknown> = {}, ipam: Record<string, unknown> | null = {}): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
     name: NAME,
     type: 'macvlan',
     master: MASTER,
-    ...(ipam === null ? {} : { ipam: { type: 'host-local', subnet: '10.79.0.0/24', routes: [{ dst: '0.0.0.0/0' }], dataDir: join(sb.dir, 'ipam'), ...ipam } }),
+    ...(ipam === null ? {} : { ipam: { type: 'host-local', subnet: '10.79.0.0/24', routes: [{ dst: '0.0.0.0/0' }], dataDir: join(sb.dir, 'ipam'), ...ipam, ...(ipam['resolvConf'] === 'RESOLV' ? { resolvConf: resolvConf(sb) } : {}) } }),
     ...extra,
   };
 }
@@ -186,7 +193,7 @@ describe('macvlan against the Go reference', () => {
     ['L3, bridge mode, 1.0.0', {}, {}],
     ['private mode with mtu', { mode: 'private', mtu: 1280 }, {}],
     ['L2 without IPAM', { mode: 'vepa' }, null],
-    ['0.4.0 with a MAC and config DNS (IPAM DNS dropped)', { cniVersion: '0.4.0', mac: '02:42:ac:11:00:07', dns: { nameservers: ['10.0.0.53'] } }, {}],
+    ['0.4.0 with a MAC and config DNS (IPAM DNS dropped)', { cniVersion: '0.4.0', mac: '02:42:ac:11:00:07', dns: { nameservers: ['10.0.0.53'] } }, { resolvConf: 'RESOLV' }],
     ['the default route interface as master', { master: undefined }, {}],
     ['0.3.1 dual stack in passthru mode', { cniVersion: '0.3.1', mode: 'passthru' }, { subnet: undefined, ranges: [[{ subnet: '10.79.0.0/24' }], [{ subnet: 'fd00:79::/64' }]], routes: [{ dst: '::/0' }] }],
   ];
@@ -205,6 +212,7 @@ describe('macvlan against the Go reference', () => {
         return masked(JSON.parse(printResult(resultFromBytes(add.stdout)).replaceAll(sb.cont.path, 'NETNS')) as unknown);
       });
       assert.deepEqual(outs[1], outs[0]);
+      if (ipam?.['resolvConf'] === 'RESOLV') assert.deepEqual((outs[1] as { dns?: unknown }).dns, extra['dns'], "the config's DNS, not IPAM's");
       [ref.host, ref.cont, ours.host, ours.cont].forEach((ns) => waitForDad(ns));
       assert.deepEqual(kernelState(ours.host), kernelState(ref.host));
       assert.deepEqual(kernelState(ours.cont, SYSCTLS), kernelState(ref.cont, SYSCTLS));
