@@ -67,6 +67,15 @@ export const RTM_GETNEIGH = 30;
 export const RTM_NEWRULE = 32;
 export const RTM_DELRULE = 33;
 export const RTM_GETRULE = 34;
+export const RTM_NEWQDISC = 36;
+export const RTM_DELQDISC = 37;
+export const RTM_GETQDISC = 38;
+export const RTM_NEWTCLASS = 40;
+export const RTM_DELTCLASS = 41;
+export const RTM_GETTCLASS = 42;
+export const RTM_NEWTFILTER = 44;
+export const RTM_DELTFILTER = 45;
+export const RTM_GETTFILTER = 46;
 
 /** The names errors and traces show for message types. */
 const MESSAGE_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -90,6 +99,15 @@ const MESSAGE_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [RTM_NEWRULE, 'RTM_NEWRULE'],
   [RTM_DELRULE, 'RTM_DELRULE'],
   [RTM_GETRULE, 'RTM_GETRULE'],
+  [RTM_NEWQDISC, 'RTM_NEWQDISC'],
+  [RTM_DELQDISC, 'RTM_DELQDISC'],
+  [RTM_GETQDISC, 'RTM_GETQDISC'],
+  [RTM_NEWTCLASS, 'RTM_NEWTCLASS'],
+  [RTM_DELTCLASS, 'RTM_DELTCLASS'],
+  [RTM_GETTCLASS, 'RTM_GETTCLASS'],
+  [RTM_NEWTFILTER, 'RTM_NEWTFILTER'],
+  [RTM_DELTFILTER, 'RTM_DELTFILTER'],
+  [RTM_GETTFILTER, 'RTM_GETTFILTER'],
 ]);
 
 /**

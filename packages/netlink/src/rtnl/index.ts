@@ -73,3 +73,4 @@ export * from './route-msg.js';
 export * from './route.js';
 export * from './neigh.js';
 export * from './rule.js';
+export * from './tc.js';
