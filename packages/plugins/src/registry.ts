@@ -30,6 +30,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
   dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
+  flannel: { info: { versions: ALL_VERSIONS, about: about('flannel') }, load: () => import('./meta/flannel/index.js') },
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
   macvlan: { info: { versions: ALL_VERSIONS, about: about('macvlan') }, load: () => import('./main/macvlan/index.js') },
