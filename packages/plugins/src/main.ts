@@ -20,9 +20,23 @@ function lazyHandlers(entry: PluginEntry): Handlers {
 const invokedAs = basename(process.argv[1] ?? '');
 const name = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs) ? invokedAs : process.argv[2];
 const entry = name !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name] : undefined;
+const argv = process.argv.slice(name === invokedAs ? 2 : 3);
+const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
 if (!entry) {
   process.stderr.write(`tscni: no plugin named "${name ?? invokedAs}"; install this file under one of: ${pluginNames().join(', ')}\n`);
   process.exitCode = 1;
+} else if (subcommand) {
+  void subcommand()
+    .then((m) => m.run(argv.slice(1)))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (e: unknown) => {
+        process.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+      },
+    );
 } else {
   void pluginMain(lazyHandlers(entry), entry.info);
 }

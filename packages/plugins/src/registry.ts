@@ -10,9 +10,16 @@ export interface PluginModule {
   handlers: Handlers;
 }
 
+/** A long-running program behind a plugin name (`dhcp daemon`): it gets the arguments after its name and gives the exit code. */
+export interface SubcommandModule {
+  run: (argv: readonly string[]) => Promise<number>;
+}
+
 export interface PluginEntry {
   info: PluginInfo;
   load: () => Promise<PluginModule>;
+  /** Programs run as `<plugin> <subcommand> [args]` instead of the CNI protocol. */
+  subcommands?: Readonly<Record<string, () => Promise<SubcommandModule>>>;
 }
 
 /** Every spec version (the reference plugins' version.All). */
@@ -29,6 +36,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   'host-device': { info: { versions: ALL_VERSIONS, about: about('host-device') }, load: () => import('./main/host-device/index.js') },
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
+  dhcp: { info: { versions: ALL_VERSIONS, about: about('dhcp') }, load: () => import('./ipam/dhcp/index.js') },
   dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
   flannel: { info: { versions: ALL_VERSIONS, about: about('flannel') }, load: () => import('./meta/flannel/index.js') },
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },

@@ -208,21 +208,3 @@ export function loadHostLocalConfig(stdinData: Uint8Array | string, cniArgs: str
   return conf;
 }
 
-/** One entry of a GC request's `cni.dev/valid-attachments`. */
-export interface Attachment {
-  containerID: string;
-  ifname: string;
-}
-
-/**
- * The attachments a GC request says are still in use; undefined when the key is absent.
- *
- * @example validAttachments({ 'cni.dev/valid-attachments': [{ containerID: 'c1', ifname: 'eth0' }] })
- */
-export function validAttachments(config: JsonObject): Attachment[] | undefined {
-  const path = 'cni.dev/valid-attachments';
-  const v = config[path];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new ConfigError(path, `expected an array, got ${typeof v}`);
-  return v.map((a, i) => within(`${path}.${i}`, a, (r) => ({ containerID: r.string('containerID', ''), ifname: r.string('ifname', '') })));
-}

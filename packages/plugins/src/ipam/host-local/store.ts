@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_EX, libc } from '@tscni/netlink/libc';
 import { formatAddr, parseAddr, type Addr } from './addr.js';
-import type { Attachment } from './config.js';
+import type { ValidAttachment as Attachment } from '../../conf/valid-attachments.js';
 import { goPathError, nodeStoreFs, type StoreFs } from './store-fs.js';
 import { goTrimSpace, loadIndex, saveIndex, type Owners } from './store-index.js';
 
