@@ -6,6 +6,7 @@
 export * from './addr.js';
 export * from './apply.js';
 export * from './errors.js';
+export * from './firewall-rules.js';
 export * from './iptables.js';
 export * from './iptables-rule.js';
 export * from './iptables-save.js';

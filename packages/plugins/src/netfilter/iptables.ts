@@ -17,7 +17,15 @@ export type IptablesOp =
   | { readonly kind: 'ensureChain'; readonly family: IPFamily; readonly table: string; readonly chain: string }
   | { readonly kind: 'flushChain'; readonly family: IPFamily; readonly table: string; readonly chain: string }
   | { readonly kind: 'deleteChain'; readonly family: IPFamily; readonly table: string; readonly chain: string }
-  | { readonly kind: 'append'; readonly family: IPFamily; readonly table: string; readonly chain: string; readonly words: readonly string[]; readonly unique: boolean }
+  | {
+      readonly kind: 'append';
+      readonly family: IPFamily;
+      readonly table: string;
+      readonly chain: string;
+      readonly words: readonly string[];
+      readonly unique: boolean;
+      readonly sameAs: readonly (readonly string[])[];
+    }
   | {
       readonly kind: 'insert';
       readonly family: IPFamily;
@@ -26,9 +34,18 @@ export type IptablesOp =
       readonly words: readonly string[];
       readonly position: number;
       readonly unique: boolean;
+      readonly sameAs: readonly (readonly string[])[];
     }
   | { readonly kind: 'deleteRule'; readonly family: IPFamily; readonly table: string; readonly chain: string; readonly words: readonly string[] }
   | { readonly kind: 'deleteRules'; readonly family: IPFamily; readonly table: string; readonly query: RuleQuery };
+
+/** How {@link IptablesBatch.append} and {@link IptablesBatch.insert} decide that a rule is already there. */
+export interface UniqueOptions {
+  /** Skip the rule when an equal one is in the chain; true by default. */
+  readonly unique?: boolean;
+  /** Other spellings of the same rule that count as present (only with `unique`). */
+  readonly sameAs?: readonly (readonly string[])[];
+}
 
 /**
  * An ordered list of iptables changes for either family. Methods return the batch so calls chain.
@@ -74,12 +91,13 @@ export class IptablesBatch {
 
   /**
    * Appends the rule, unless an equal rule is already in the chain (`unique`, the default; the
-   * reference's AppendUnique).
+   * reference's AppendUnique). A rule equal to one of `sameAs` (the same rule as an older
+   * version wrote it, e.g. with another comment) counts as present too.
    *
    * @example batch.append('ipv4', 'nat', 'POSTROUTING', ['-s', '10.22.0.2', '-j', chain])
    */
-  append(family: IPFamily, table: string, chain: string, words: readonly string[], options: { unique?: boolean } = {}): this {
-    this.ops.push({ kind: 'append', family, table, chain, words: [...words], unique: options.unique ?? true });
+  append(family: IPFamily, table: string, chain: string, words: readonly string[], options: UniqueOptions = {}): this {
+    this.ops.push({ kind: 'append', family, table, chain, words: [...words], unique: options.unique ?? true, sameAs: options.sameAs ?? [] });
     return this;
   }
 
@@ -89,10 +107,10 @@ export class IptablesBatch {
    *
    * @example batch.insert('ipv4', 'filter', 'FORWARD', ['-m', 'comment', '--comment', 'CNI firewall plugin rules', '-j', 'CNI-FORWARD'])
    */
-  insert(family: IPFamily, table: string, chain: string, words: readonly string[], options: { position?: number; unique?: boolean } = {}): this {
+  insert(family: IPFamily, table: string, chain: string, words: readonly string[], options: UniqueOptions & { position?: number } = {}): this {
     const position = options.position ?? 1;
     if (!Number.isInteger(position) || position < 1) throw new RangeError(`invalid rule position ${position}`);
-    this.ops.push({ kind: 'insert', family, table, chain, words: [...words], position, unique: options.unique ?? true });
+    this.ops.push({ kind: 'insert', family, table, chain, words: [...words], position, unique: options.unique ?? true, sameAs: options.sameAs ?? [] });
     return this;
   }
 
@@ -114,6 +132,16 @@ export class IptablesBatch {
    */
   deleteRules(family: IPFamily, table: string, query: RuleQuery): this {
     this.ops.push({ kind: 'deleteRules', family, table, query: { ...query } });
+    return this;
+  }
+
+  /**
+   * Appends another batch's changes after this one's, so both apply as one transaction per family.
+   *
+   * @example firewallForwardBatch(setup).include(isolationBatch('cni0', 'same-bridge', ['ipv4']))
+   */
+  include(other: IptablesBatch): this {
+    this.ops.push(...other.ops);
     return this;
   }
 
@@ -225,7 +253,8 @@ export function renderIptablesRestore(batch: IptablesBatch, family: IPFamily, ta
           checkChainName(op.chain);
           const key = ruleKey(op.words);
           const c = sim.get(op.chain);
-          if (op.unique && c?.rules.some((r) => r.key === key)) break;
+          const present = new Set([key, ...op.sameAs.map(ruleKey)]);
+          if (op.unique && c?.rules.some((r) => present.has(r.key))) break;
           const words = joinRuleWords(op.words);
           const rule: SimRule = { saved: describeRule(op.chain, op.words, ''), key };
           if (op.kind === 'append') {
