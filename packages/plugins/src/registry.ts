@@ -45,6 +45,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   ptp: { info: { versions: ALL_VERSIONS, about: about('ptp') }, load: () => import('./main/ptp/index.js') },
   static: { info: { versions: ALL_VERSIONS, about: about('static') }, load: () => import('./ipam/static/index.js') },
   tap: { info: { versions: ALL_VERSIONS, about: about('tap') }, load: () => import('./main/tap/index.js') },
+  tuning: { info: { versions: ALL_VERSIONS, about: about('tuning') }, load: () => import('./meta/tuning/index.js') },
   vlan: { info: { versions: ALL_VERSIONS, about: about('vlan') }, load: () => import('./main/vlan/index.js') },
 };
 
