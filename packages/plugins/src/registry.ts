@@ -35,6 +35,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   // One line per plugin, in name order.
   'host-device': { info: { versions: ALL_VERSIONS, about: about('host-device') }, load: () => import('./main/host-device/index.js') },
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
+  bandwidth: { info: { versions: ALL_VERSIONS.slice(ALL_VERSIONS.indexOf('0.3.0')), about: about('bandwidth') }, load: () => import('./meta/bandwidth/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
   dhcp: { info: { versions: ALL_VERSIONS, about: about('dhcp') }, load: () => import('./ipam/dhcp/index.js') },
   dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
