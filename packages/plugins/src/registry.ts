@@ -44,6 +44,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
   macvlan: { info: { versions: ALL_VERSIONS, about: about('macvlan') }, load: () => import('./main/macvlan/index.js') },
   ptp: { info: { versions: ALL_VERSIONS, about: about('ptp') }, load: () => import('./main/ptp/index.js') },
+  sbr: { info: { versions: ALL_VERSIONS, about: about('sbr') }, load: () => import('./meta/sbr/index.js') },
   static: { info: { versions: ALL_VERSIONS, about: about('static') }, load: () => import('./ipam/static/index.js') },
   tap: { info: { versions: ALL_VERSIONS, about: about('tap') }, load: () => import('./main/tap/index.js') },
   tuning: { info: { versions: ALL_VERSIONS, about: about('tuning') }, load: () => import('./meta/tuning/index.js') },
