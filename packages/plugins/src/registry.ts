@@ -39,6 +39,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
   dhcp: { info: { versions: ALL_VERSIONS, about: about('dhcp') }, load: () => import('./ipam/dhcp/index.js') },
   dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
+  firewall: { info: { versions: ALL_VERSIONS.slice(ALL_VERSIONS.indexOf('0.4.0')), about: about('firewall') }, load: () => import('./meta/firewall/index.js') },
   flannel: { info: { versions: ALL_VERSIONS, about: about('flannel') }, load: () => import('./meta/flannel/index.js') },
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
