@@ -4,7 +4,7 @@
  * precedence, lowest first: the config's own keys, CNI_ARGS `MAC`, `runtimeConfig.mac` (the
  * `mac` capability), then `args.cni.*`.
  */
-import { parseConfig, type CmdArgs, type ConfigReader } from '@tscni/skel';
+import { parseConfig, type ConfigReader } from '@tscni/skel';
 import { loadArgs } from '@tscni/spec/args';
 import { CniError, ErrorCode } from '@tscni/spec/errors';
 
@@ -61,7 +61,7 @@ function cniArgsMac(cniArgs: string): string {
  *
  * @example readTuningConf(args).mtu // 1400 for {"mtu": 1400}
  */
-export function readTuningConf(args: Pick<CmdArgs, 'stdinData' | 'args'>): TuningConf {
+export function readTuningConf(args: { stdinData: Uint8Array | string; args: string }): TuningConf {
   return parseConfig(args.stdinData, (c) => {
     let mac: RequestedMac | undefined;
     const set = (text: string, code: number): void => {

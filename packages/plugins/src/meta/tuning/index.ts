@@ -83,7 +83,11 @@ function tuneLink(rt: RtnlSocket, args: CmdArgs, conf: TuningConf, wanted: LinkA
   }
 }
 
-/** The previous result with `mac` on the interfaces named CNI_IFNAME, written as configured. */
+/**
+ * The previous result with `mac` on the interfaces named CNI_IFNAME. The reference writes the
+ * MAC as configured, so `C2-11-...` reaches the result and the main plugin's CHECK, which
+ * compares it with the kernel's lower-case form, fails; the kernel's form is written here.
+ */
 function withMac(prev: Result, ifName: string, mac: string): Result {
   const r = structuredClone(toCurrentResult(prev));
   for (const i of r.interfaces ?? []) if (i.name === ifName) i.mac = mac;
@@ -117,7 +121,7 @@ function add(args: CmdArgs, options: TuningOptions): Result {
   } finally {
     ns.close();
   }
-  return conf.mac ? withMac(prev, args.ifName, conf.mac.text) : prev;
+  return wanted.mac !== undefined ? withMac(prev, args.ifName, wanted.mac) : prev;
 }
 
 function flagText(on: boolean): string {
