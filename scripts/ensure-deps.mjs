@@ -18,6 +18,12 @@ const systemPackages = [
   ['nftables', '/usr/sbin/nft'],
   // the demo and the connectivity tests ping between namespaces
   ['iputils-ping', '/usr/bin/ping'],
+  // the firewall plugin's firewalld backend: a private bus (dbus-daemon), the client it calls
+  // (dbus-send) and the fake firewalld of its tests (python3-dbus on GLib)
+  ['dbus-daemon', '/usr/bin/dbus-daemon'],
+  ['dbus-bin', '/usr/bin/dbus-send'],
+  ['python3-dbus', '/usr/lib/python3/dist-packages/dbus/__init__.py'],
+  ['python3-gi', '/usr/lib/python3/dist-packages/gi/__init__.py'],
   // the full-kernel test lane (test/vm): qemu, Debian's kernel and busybox for its initramfs
   ['qemu-system-x86', '/usr/bin/qemu-system-x86_64'],
   ['linux-image-amd64', '/usr/share/doc/linux-image-amd64'],
