@@ -44,6 +44,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   ipvlan: { info: { versions: ALL_VERSIONS, about: about('ipvlan') }, load: () => import('./main/ipvlan/index.js') },
   loopback: { info: { versions: ALL_VERSIONS, about: about('loopback') }, load: () => import('./main/loopback/index.js') },
   macvlan: { info: { versions: ALL_VERSIONS, about: about('macvlan') }, load: () => import('./main/macvlan/index.js') },
+  portmap: { info: { versions: ALL_VERSIONS, about: about('portmap') }, load: () => import('./meta/portmap/index.js') },
   ptp: { info: { versions: ALL_VERSIONS, about: about('ptp') }, load: () => import('./main/ptp/index.js') },
   sbr: { info: { versions: ALL_VERSIONS, about: about('sbr') }, load: () => import('./meta/sbr/index.js') },
   static: { info: { versions: ALL_VERSIONS, about: about('static') }, load: () => import('./ipam/static/index.js') },
