@@ -21,7 +21,7 @@ function typeName(n: Node): string {
   return typeof v;
 }
 
-/** Reads valid JSON (the config was parsed before); objects keep their duplicate members. */
+/** Reads valid JSON (checked by the caller); objects keep their duplicate members. */
 function parseOrdered(text: string): Node {
   let i = 0;
   const ws = (): void => {
@@ -29,7 +29,7 @@ function parseOrdered(text: string): Node {
   };
   const stringEnd = (from: number): number => {
     let j = from + 1;
-    while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
     return j + 1;
   };
   // Skips any value that is not an object and returns it parsed.
@@ -88,7 +88,13 @@ function parseOrdered(text: string): Node {
  * @example sysctlEntries('{"sysctl":{"a":"1","a":"2"}}') // throws code 7 "duplicated sysctl keys are not allowed"
  */
 export function sysctlEntries(stdinData: Uint8Array | string): [string, string][] {
-  const root = parseOrdered(toText(stdinData).replace(/^\uFEFF/, ''));
+  const text = toText(stdinData);
+  try {
+    JSON.parse(text);
+  } catch {
+    return []; // Malformed JSON is reported by the config reader, in Go's words.
+  }
+  const root = parseOrdered(text);
   if (root.kind !== 'object') return [];
   const seen = new Set<string>();
   let entries: [string, string][] = [];

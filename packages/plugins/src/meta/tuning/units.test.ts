@@ -37,6 +37,11 @@ describe('tuning sysctl entries (duplicates, merging, types)', () => {
     assert.throws(() => sysctlEntries('{"sysctl":"net.a"}'), { code: 7, message: 'config field sysctl: expected an object, got string' });
   });
 
+  it('leaves malformed JSON to the config reader', () => {
+    assert.deepEqual(sysctlEntries('{"sysctl":{"a'), []);
+    assert.deepEqual(sysctlEntries('[1]'), []);
+  });
+
   it('reads strings with escapes and nested values around the map', () => {
     assert.deepEqual(sysctlEntries('{"a":{"b":[{"}":"{"}]},"sysctl":{"net.\\"q\\"":"v\\u0041"},"z":true}'), [['net."q"', 'vA']]);
   });
