@@ -6,6 +6,8 @@ import { basename } from 'node:path';
 import { pluginMain } from '@tscni/skel/plugin-main';
 import type { Handlers } from '@tscni/skel';
 import { PLUGINS, pluginNames, type PluginEntry } from './registry.js';
+import { isMainThread } from 'node:worker_threads';
+import { runWorkerTask } from './worker-task.js';
 
 function lazyHandlers(entry: PluginEntry): Handlers {
   const call =
@@ -22,7 +24,10 @@ const name = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs) ? invokedA
 const entry = name !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name] : undefined;
 const argv = process.argv.slice(name === invokedAs ? 2 : 3);
 const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
-if (!entry) {
+if (!isMainThread) {
+  // A worker this executable started for itself (worker-task.ts), e.g. a DHCP client.
+  runWorkerTask();
+} else if (!entry) {
   process.stderr.write(`tscni: no plugin named "${name ?? invokedAs}"; install this file under one of: ${pluginNames().join(', ')}\n`);
   process.exitCode = 1;
 } else if (subcommand) {
