@@ -18,6 +18,8 @@ const systemPackages = [
   ['nftables', '/usr/sbin/nft'],
   // the demo and the connectivity tests ping between namespaces
   ['iputils-ping', '/usr/bin/ping'],
+  // the DHCP client's and the dhcp plugin's tests run a real DHCP server
+  ['dnsmasq-base', '/usr/sbin/dnsmasq'],
   // the firewall plugin's firewalld backend: a private bus (dbus-daemon), the client it calls
   // (dbus-send) and the fake firewalld of its tests (python3-dbus on GLib)
   ['dbus-daemon', '/usr/bin/dbus-daemon'],
