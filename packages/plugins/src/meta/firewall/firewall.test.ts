@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { scratchNetns, type ScratchNetns } from '@tscni/netlink/testing/scratch-netns';
 import { after, describe, it } from 'node:test';
 import { pluginConfig, runChain, type ChainList } from '../../testing/chain.js';
 import { sandbox, type Sandbox } from '../../testing/sandbox.js';
@@ -187,6 +189,33 @@ describe('firewall (iptables backend) after bridge and ptp', () => {
       assert.ok(!left.iptables?.some((l) => l.includes('10.88.1.2')));
     });
   }
+
+  it('traffic: same-bridge lets the own bridge and the host in, and keeps another same-bridge network out both ways', () => {
+    const sb = make();
+    const extra = [scratchNetns('tscni-fw-c-'), scratchNetns('tscni-fw-c-')];
+    try {
+      const [a2, b1] = extra as [ScratchNetns, ScratchNetns];
+      const attach = (bridge: string, subnet: string, id: string, netns: string) => {
+        const out = runChain(sb, bridgeChain(sb, { ingressPolicy: 'same-bridge' }, { bridge, subnet }), { command: 'ADD', containerID: id, netns });
+        assert.equal(out.ok, true, JSON.stringify(out.steps.at(-1)?.outcome));
+      };
+      const pings = (from: ScratchNetns, ip: string) => spawnSync('ip', ['netns', 'exec', from.name, 'ping', '-c', '1', '-W', '1', ip]).status === 0;
+      // a1 10.88.1.2 and a2 10.88.1.3 on bridge A, b1 10.88.2.2 on bridge B.
+      attach('tscnifwa', '10.88.1.0/24', 'a1', sb.cont.path);
+      attach('tscnifwa', '10.88.1.0/24', 'a2', `/run/netns/${a2.name}`);
+      attach('tscnifwb', '10.88.2.0/24', 'b1', `/run/netns/${b1.name}`);
+      assert.equal(pings(a2, '10.88.1.2'), true, 'same bridge');
+      assert.equal(pings(sb.host, '10.88.1.2'), true, 'from the host');
+      assert.equal(pings(sb.host, '10.88.2.2'), true, 'from the host');
+      assert.equal(pings(b1, '10.88.1.2'), false, 'from bridge B into bridge A');
+      assert.equal(pings(sb.cont, '10.88.2.2'), false, 'from bridge A into bridge B');
+      // Without the isolation chains, the networks reach each other.
+      sb.host.exec('iptables', ['-F', 'CNI-ISOLATION-STAGE-2']);
+      assert.equal(pings(b1, '10.88.1.2'), true, 'no isolation');
+    } finally {
+      extra.forEach((ns) => ns.remove());
+    }
+  });
 
   it('bad configs: code 7 with the reference messages, and nothing changed', () => {
     const sb = make();

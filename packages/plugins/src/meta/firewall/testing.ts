@@ -10,11 +10,11 @@ import type { Sandbox } from '../../testing/sandbox.js';
 export const NET = 'tscnifw';
 export const BRIDGE = 'tscnifw0';
 
-/** host-local ranges: an IPv4 subnet, and an IPv6 one when `v6` is set. */
-function ipam(sb: Sandbox, v6: boolean): Record<string, unknown> {
-  const ranges: unknown[] = [[{ subnet: '10.88.1.0/24' }]];
+/** host-local ranges (an IPv4 subnet, and an IPv6 one when `v6` is set) and an IPv4 default route. */
+function ipam(sb: Sandbox, v6: boolean, subnet = '10.88.1.0/24'): Record<string, unknown> {
+  const ranges: unknown[] = [[{ subnet }]];
   if (v6) ranges.push([{ subnet: 'fd00:88:1::/64' }]);
-  return { type: 'host-local', ranges, dataDir: join(sb.dir, 'ipam') };
+  return { type: 'host-local', ranges, routes: [{ dst: '0.0.0.0/0' }], dataDir: join(sb.dir, 'ipam') };
 }
 
 /**
@@ -22,12 +22,16 @@ function ipam(sb: Sandbox, v6: boolean): Record<string, unknown> {
  *
  * @example runChain(sb, bridgeChain(sb, { ingressPolicy: 'same-bridge' }), { command: 'ADD' })
  */
-export function bridgeChain(sb: Sandbox, firewall: Record<string, unknown> = {}, opts: { v6?: boolean; cniVersion?: string; bridge?: string } = {}): ChainList {
+export function bridgeChain(
+  sb: Sandbox,
+  firewall: Record<string, unknown> = {},
+  opts: { v6?: boolean; cniVersion?: string; bridge?: string; subnet?: string } = {},
+): ChainList {
   return {
     name: NET,
     cniVersion: opts.cniVersion ?? '1.0.0',
     plugins: [
-      { type: 'bridge', bridge: opts.bridge ?? BRIDGE, isGateway: true, ipam: ipam(sb, opts.v6 ?? false) },
+      { type: 'bridge', bridge: opts.bridge ?? BRIDGE, isGateway: true, ipam: ipam(sb, opts.v6 ?? false, opts.subnet) },
       { type: 'firewall', ...firewall },
     ],
   };
