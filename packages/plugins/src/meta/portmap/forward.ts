@@ -10,6 +10,11 @@ import { applyIptablesBatch } from '../../netfilter/iptables.js';
 import { iptablesUnusable } from '../../netfilter/iptables-check.js';
 import type { ContainerNet, PortMapConf } from './config.js';
 import { checkPortmapIptables, portmapIptablesBatch, portmapIptablesTeardownBatch } from './iptables.js';
+import { checkPortmapNft, nftFamily, PREROUTING_CHAIN, portmapNftBatch, portmapNftTeardownBatch } from './nftables.js';
+import { applyNftBatch } from '../../netfilter/nftables.js';
+import { nftExprsFromText } from '../../netfilter/nft-text.js';
+import type { NftExpr } from '../../netfilter/nft-expr.js';
+import { CniError, ErrorCode } from '@tscni/spec/errors';
 import { deleteStaleUdpConntrack } from './conntrack.js';
 
 function message(e: unknown): string {
@@ -30,6 +35,22 @@ function enableLocalnetRouting(net: ContainerNet): void {
   }
 }
 
+/** conditionsV4/V6 as nft understands them, for the families the container has; a refusal is a config error. */
+function nftConditions(conf: PortMapConf): Record<4 | 6, NftExpr[]> {
+  const out: Record<4 | 6, NftExpr[]> = { 4: [], 6: [] };
+  for (const net of conf.containerNets) {
+    const key = net.family === 4 ? 'conditionsV4' : 'conditionsV6';
+    const words = conf[key];
+    if (!words || words.length === 0 || words[0] === '') continue;
+    try {
+      out[net.family] = nftExprsFromText(nftFamily(net.family), words, PREROUTING_CHAIN);
+    } catch (e) {
+      throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid ${key}: ${message(e)}`);
+    }
+  }
+  return out;
+}
+
 /**
  * ADD: the rules of every container family as one batch, then route_localnet (IPv4 with
  * snat), then the conntrack flush. A failure after the rules were written removes them.
@@ -37,10 +58,19 @@ function enableLocalnetRouting(net: ContainerNet): void {
  * @example forwardPorts(conf, 'ctr1')
  */
 export function forwardPorts(conf: PortMapConf, containerID: string): void {
-  try {
-    applyIptablesBatch(portmapIptablesBatch(conf, containerID));
-  } catch (e) {
-    throw new Error(`unable to setup DNAT: ${message(e)}`, { cause: e });
+  if (conf.backend === 'iptables') {
+    try {
+      applyIptablesBatch(portmapIptablesBatch(conf, containerID));
+    } catch (e) {
+      throw new Error(`unable to setup DNAT: ${message(e)}`, { cause: e });
+    }
+  } else {
+    const conditions = nftConditions(conf);
+    try {
+      applyNftBatch(portmapNftBatch(conf, containerID, conditions));
+    } catch (e) {
+      throw new Error(`unable to set up nftables rules for port mappings: ${message(e)}`, { cause: e });
+    }
   }
   try {
     const v4 = conf.containerNets.find((n) => n.family === 4);
@@ -61,12 +91,20 @@ export function forwardPorts(conf: PortMapConf, containerID: string): void {
 }
 
 /**
- * DEL: removes the container's chains in every family whose iptables works; fails only when
- * neither does.
+ * DEL: nftables removes the container's rules from both tables; iptables removes its chains
+ * in every family whose iptables works, failing only when neither does.
  *
  * @example unforwardPorts(conf, 'ctr1')
  */
 export function unforwardPorts(conf: PortMapConf, containerID: string): void {
+  if (conf.backend === 'nftables') {
+    try {
+      applyNftBatch(portmapNftTeardownBatch(containerID));
+    } catch (e) {
+      throw new Error(`error deleting nftables rules: ${message(e)}`, { cause: e });
+    }
+    return;
+  }
   const unusable = { ipv4: iptablesUnusable('ipv4', 'nat', 'OUTPUT'), ipv6: iptablesUnusable('ipv6', 'nat', 'OUTPUT') };
   if (unusable.ipv4 !== undefined && unusable.ipv6 !== undefined) {
     throw new Error(`neither iptables nor ip6tables is usable, (iptables) ${unusable.ipv4}, (ip6tables) ${unusable.ipv6}`);
@@ -90,6 +128,11 @@ export function unforwardPorts(conf: PortMapConf, containerID: string): void {
  */
 export function checkPorts(conf: PortMapConf, containerID: string): void {
   for (const net of conf.containerNets) {
+    if (conf.backend === 'nftables') {
+      const problem = checkPortmapNft(conf, net, containerID);
+      if (problem !== undefined) throw new Error(problem);
+      continue;
+    }
     const family = net.family === 4 ? 'ipv4' : 'ipv6';
     const unusable = iptablesUnusable(family, 'nat', 'OUTPUT');
     if (unusable !== undefined) throw new Error(`could not check ${family} dnat: ${unusable}`);

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { withNetNS } from '@tscni/netlink/netns';
 import { scratchNetns, type ScratchNetns } from '@tscni/netlink/testing/scratch-netns';
+import { conntrackEntries, PROTOCOL_UDP } from '../../net/conntrack.js';
 import { runChain, type ChainList } from '../../testing/chain.js';
 import { sandbox, type Sandbox } from '../../testing/sandbox.js';
 import { dnatChainName } from './iptables.js';
@@ -89,7 +91,7 @@ describe('portmap', () => {
   };
   after(() => cleanup.forEach((f) => f()));
 
-  for (const backend of ['iptables'] as const) {
+  for (const backend of ['iptables', 'nftables'] as const) {
     for (const main of ['bridge', 'ptp'] as const) {
       it(`${backend} after ${main}: ADD passes the result through, CHECK, DEL twice, nothing left but the shared chains`, () => {
         const sb = make();
@@ -159,8 +161,12 @@ describe('portmap', () => {
         // From the host: its localhost (route_localnet and the localhost mark) and its bridge address.
         assert.match(connect(sb.host, '127.0.0.1', 8080), /^hello:/);
         assert.match(connect(sb.host, '10.87.0.1', 8080), /^hello:/);
-        // From another container through the host's address: hairpin, masqueraded to the gateway.
-        assert.equal(connect(c2, '10.87.0.1', 8080), 'hello:::ffff:10.87.0.1');
+        // From another container through the host's address. The iptables backend marks the
+        // whole subnet for masquerade (the peer sees the gateway); nftables, as the reference,
+        // only the container itself (the peer sees the other container).
+        assert.equal(connect(c2, '10.87.0.1', 8080), `hello:::ffff:${backend === 'iptables' ? '10.87.0.1' : '10.87.0.3'}`);
+        // Hairpin: the container reaches itself through the host port, masqueraded.
+        assert.equal(connect(sb.cont, '10.87.0.1', 8080), 'hello:::ffff:10.87.0.1');
         // The container port itself is not mapped anywhere else.
         assert.match(connect(sb.host, '10.87.0.1', 8081), /^error: /);
       } finally {
@@ -171,4 +177,85 @@ describe('portmap', () => {
       assert.match(connect(sb.host, '10.87.0.1', 8080), /^error: /);
     });
   }
+
+  it('nftables: the reference\'s table, conditions in the container\'s own rules, hostIP, masqAll; re-ADD replaces; CHECK counts', async () => {
+    const sb = make();
+    const conditions = { conditionsV4: ['ip', 'saddr', '!=', '192.0.2.0/24'], conditionsV6: ['ip6', 'saddr', '!=', '2001:db8::/32'] };
+    const list = chain(sb, { main: 'bridge', backend: 'nftables', dualStack: true, portmap: conditions });
+    const portMappings = [...MAPPINGS, { hostPort: 8443, containerPort: 443, protocol: 'tcp', hostIP: '10.87.0.1' }, { hostPort: 8444, containerPort: 444, protocol: 'tcp', hostIP: 'fd87::1' }];
+    const add = runChain(sb, list, { command: 'ADD', runtimeConfig: { portMappings } });
+    assert.equal(add.ok, true, JSON.stringify(add.steps.at(-1)?.outcome));
+    const v4 = sb.host.exec('nft', ['list', 'table', 'ip', 'cni_hostport']);
+    // nft 1.0.6 drops the table's comment ("CNI portmap plugin") given as JSON.
+    for (const line of [
+      'chain hostip_hostports {',
+      'type nat hook prerouting priority dstnat; policy accept;',
+      'type nat hook output priority -100; policy accept;',
+      'type nat hook postrouting priority srcnat; policy accept;',
+      'fib daddr type local jump hostports_all',
+      'jump hostip_hostports',
+      'ip saddr != 192.0.2.0/24 tcp dport 8080 dnat to 10.87.0.2:80 comment "ctr1"',
+      'ip saddr != 192.0.2.0/24 udp dport 8053 dnat to 10.87.0.2:53 comment "ctr1"',
+      'ip saddr != 192.0.2.0/24 ip daddr 10.87.0.1 tcp dport 8443 dnat to 10.87.0.2:443 comment "ctr1"',
+      'ip saddr 10.87.0.2 ip daddr 10.87.0.2 masquerade comment "ctr1"',
+      'ip saddr 127.0.0.1 ip daddr 10.87.0.2 masquerade comment "ctr1"',
+    ]) {
+      assert.ok(v4.includes(line), `${line}\n${v4}`);
+    }
+    assert.doesNotMatch(v4, /8444/);
+    const v6 = sb.host.exec('nft', ['list', 'table', 'ip6', 'cni_hostport']);
+    assert.ok(v6.includes('ip6 saddr != 2001:db8::/32 ip6 daddr fd87::1 tcp dport 8444 dnat to [fd87::2]:444 comment "ctr1"'), v6);
+    assert.ok(v6.includes('ip6 saddr fd87::2 ip6 daddr fd87::2 masquerade comment "ctr1"'), v6);
+    assert.doesNotMatch(v6, /127\.0\.0\.1|8443/);
+    // The conditions let the host's own connections through.
+    const server = await startServer(sb.cont, 80, 'hello');
+    try {
+      assert.match(connect(sb.host, '10.87.0.1', 8080), /^hello:/);
+    } finally {
+      server.stop();
+    }
+
+    // A second ADD with masqAll and one mapping leaves only that mapping.
+    const again = runChain(sb, { ...list, plugins: [{ ...list.plugins[1]!, masqAll: true }] }, { command: 'ADD', runtimeConfig: { portMappings: [MAPPINGS[0]!] }, prevResult: add.result! });
+    assert.equal(again.ok, true, JSON.stringify(again.steps.at(-1)?.outcome));
+    assert.deepEqual(nftRulesOf(sb.host.exec('nft', ['list', 'table', 'ip', 'cni_hostport']), 'ctr1'), [
+      'ip saddr != 192.0.2.0/24 tcp dport 8080 dnat to 10.87.0.2:80 comment "ctr1"',
+      'ip saddr 0.0.0.0/0 ip daddr 10.87.0.2 masquerade comment "ctr1"',
+    ]);
+
+    const check = runChain(sb, list, { command: 'CHECK', runtimeConfig: { portMappings }, prevResult: add.result! });
+    assert.equal(check.ok, false);
+    assert.deepEqual(check.steps.at(-1)!.outcome.json, { code: 999, msg: 'missing hostport rules in "hostports" chain' });
+  });
+
+  it('nftables: conditions nft refuses are a config error (code 7) and nothing is written', () => {
+    const sb = make();
+    const list = chain(sb, { main: 'bridge', backend: 'nftables', portmap: { conditionsV4: ['ip', 'saddr', 'bogus-word'] } });
+    const add = runChain(sb, list, { command: 'ADD', runtimeConfig: { portMappings: MAPPINGS } });
+    assert.equal(add.ok, false);
+    const err = add.steps.at(-1)!.outcome.json!;
+    assert.equal(err['code'], 7);
+    assert.match(String(err['msg']), /^invalid conditionsV4: nft refused the rule text "ip saddr bogus-word"/);
+    assert.doesNotMatch(nftText(sb.host), /cni_hostport/);
+    runChain(sb, { ...list, plugins: [list.plugins[0]!] }, { command: 'DEL' });
+  });
+
+  it('ADD deletes the stale UDP conntrack entries of its UDP host ports, and only those', () => {
+    const sb = make();
+    const list = chain(sb, { main: 'bridge', backend: 'iptables' });
+    const first = runChain(sb, list, { command: 'ADD', runtimeConfig: { portMappings: [MAPPINGS[0]!] } });
+    assert.equal(first.ok, true, JSON.stringify(first.steps.at(-1)?.outcome));
+    // With the nat hooks in place the host tracks these datagrams, before any mapping of 8053.
+    for (const port of [8053, 8054]) sb.host.exec('bash', ['-c', `echo x > /dev/udp/127.0.0.1/${port}`]);
+    const udpPorts = () =>
+      withNetNS(sb.host.path, () => conntrackEntries(4))
+        .filter((e) => e.protocol === PROTOCOL_UDP)
+        .map((e) => e.dstPort)
+        .sort();
+    assert.deepEqual(udpPorts(), [8053, 8054]);
+    const c2 = extraContainer();
+    const second = runChain(sb, list, { command: 'ADD', runtimeConfig: { portMappings: [MAPPINGS[1]!] }, netns: c2.path, containerID: 'ctr2' });
+    assert.equal(second.ok, true, JSON.stringify(second.steps.at(-1)?.outcome));
+    assert.deepEqual(udpPorts(), [8054]);
+  });
 });

@@ -24,7 +24,7 @@ export interface ChainOptions {
 }
 
 /**
- * bridge (gateway, no masquerade) or ptp with host-local, then portmap with the
+ * bridge (gateway, hairpin, no masquerade) or ptp with host-local, then portmap with the
  * `portMappings` capability.
  *
  * @example runChain(sb, chain(sb, { main: 'bridge' }), { command: 'ADD', runtimeConfig: { portMappings } })
@@ -32,7 +32,7 @@ export interface ChainOptions {
 export function chain(sb: Sandbox, o: ChainOptions): ChainList {
   const ranges = [[{ subnet: SUBNET4 }], ...(o.dualStack ? [[{ subnet: SUBNET6 }]] : [])];
   const ipam = { type: 'host-local', ranges, dataDir: join(sb.dir, 'ipam') };
-  const main = o.main === 'bridge' ? { type: 'bridge', bridge: BRIDGE, isGateway: true, ipam } : { type: 'ptp', ipam };
+  const main = o.main === 'bridge' ? { type: 'bridge', bridge: BRIDGE, isGateway: true, hairpinMode: true, ipam } : { type: 'ptp', ipam };
   const portmap = { type: 'portmap', capabilities: { portMappings: true }, ...(o.backend ? { backend: o.backend } : {}), ...o.portmap };
   return { name: NET, cniVersion: o.cniVersion ?? '1.0.0', plugins: [main, portmap] };
 }
