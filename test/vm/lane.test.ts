@@ -19,6 +19,7 @@ export const LANE_TESTS = [
   'packages/plugins/lib/main/bridge/vlan.test.js',
   'packages/plugins/lib/main/vlan/vlan.test.js',
   'packages/plugins/lib/main/dummy/dummy.test.js',
+  'packages/plugins/lib/meta/vrf/vrf.test.js',
 ];
 
 describe('full-kernel lane (qemu)', () => {

@@ -51,6 +51,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   tap: { info: { versions: ALL_VERSIONS, about: about('tap') }, load: () => import('./main/tap/index.js') },
   tuning: { info: { versions: ALL_VERSIONS, about: about('tuning') }, load: () => import('./meta/tuning/index.js') },
   vlan: { info: { versions: ALL_VERSIONS, about: about('vlan') }, load: () => import('./main/vlan/index.js') },
+  vrf: { info: { versions: ALL_VERSIONS.slice(ALL_VERSIONS.indexOf('0.3.1')), about: about('vrf') }, load: () => import('./meta/vrf/index.js') },
 };
 
 /** The names of all plugins, sorted. */

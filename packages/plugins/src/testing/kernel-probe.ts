@@ -23,3 +23,18 @@ export function ipvlanMissing(): string | undefined {
   }
   return ipvlan;
 }
+
+let vrf: string | undefined | null = null;
+
+/**
+ * Why VRF tests cannot run here, or undefined when the kernel makes a VRF device.
+ *
+ * @example it('ADD enslaves eth0 to the VRF', { skip: vrfMissing() }, () => { ... })
+ */
+export function vrfMissing(): string | undefined {
+  if (vrf === null) {
+    const ok = probeKernel((s) => createLink(s.rt, { name: 'probe0', info: { kind: 'vrf', table: 10 } }));
+    vrf = ok ? undefined : lacks('vrf');
+  }
+  return vrf;
+}
