@@ -37,7 +37,7 @@ export const PLUGINS: Readonly<Record<string, PluginEntry>> = {
   'host-local': { info: { versions: ALL_VERSIONS, about: about('host-local') }, load: () => import('./ipam/host-local/index.js') },
   bandwidth: { info: { versions: ALL_VERSIONS.slice(ALL_VERSIONS.indexOf('0.3.0')), about: about('bandwidth') }, load: () => import('./meta/bandwidth/index.js') },
   bridge: { info: { versions: ALL_VERSIONS, about: about('bridge') }, load: () => import('./main/bridge/index.js') },
-  dhcp: { info: { versions: ALL_VERSIONS, about: about('dhcp') }, load: () => import('./ipam/dhcp/index.js') },
+  dhcp: { info: { versions: ALL_VERSIONS, about: about('dhcp') }, load: () => import('./ipam/dhcp/index.js'), subcommands: { daemon: () => import('./ipam/dhcp/daemon/command.js') } },
   dummy: { info: { versions: ALL_VERSIONS, about: about('dummy') }, load: () => import('./main/dummy/index.js') },
   firewall: { info: { versions: ALL_VERSIONS.slice(ALL_VERSIONS.indexOf('0.4.0')), about: about('firewall') }, load: () => import('./meta/firewall/index.js') },
   flannel: { info: { versions: ALL_VERSIONS, about: about('flannel') }, load: () => import('./meta/flannel/index.js') },

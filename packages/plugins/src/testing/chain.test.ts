@@ -12,7 +12,7 @@ test('runChain runs ADD in order with prevResult and capabilities, DEL in revers
       cniVersion: '1.0.0',
       plugins: [
         { type: 'ptp', ipam: { type: 'host-local', subnet: '10.251.7.0/24', dataDir: join(sb.dir, 'ipam') } },
-        { type: 'tuning', capabilities: { mac: true }, sysctl: { 'net.ipv4.conf.eth0.arp_notify': '1' } },
+        { type: 'tuning', capabilities: { mac: true }, dataDir: join(sb.dir, 'tuning'), sysctl: { 'net.ipv4.conf.eth0.arp_notify': '1' } },
       ],
     };
     const add = runChain(sb, list, { command: 'ADD', runtimeConfig: { mac: 'c2:11:22:33:44:55', portMappings: [] }, reference: ['tuning'] });

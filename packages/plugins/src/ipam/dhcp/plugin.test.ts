@@ -51,7 +51,7 @@ describe('dhcp plugin (fake daemon clients)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tscni-dhcp-plugin-'));
     socket = join(dir, 'dhcp.sock');
-    const manager = new LeaseManager(new LeaseStore(join(dir, 'state')), factory, { hostPrefix: '', timeoutMs: 1000, resendMaxMs: 1000, resendTimeoutMs: 1000, broadcast: true }, () => undefined);
+    const manager = new LeaseManager(new LeaseStore(join(dir, 'state')), factory, { hostPrefix: '', timeoutMs: 1000, resendMaxMs: 1000, resendTimeoutMs: 1000 }, () => undefined);
     server = daemonServer(manager);
     await new Promise<void>((r) => server.listen(socket, r));
   });

@@ -3,22 +3,9 @@
  * socket, one request and one response per connection. The plugin parses the network config
  * and builds the result; the daemon only holds the clients and their leases.
  */
-/** A lease as the client holds it (the client module's `Lease`). */
-export interface Lease {
-  address: string;
-  prefixLength: number;
-  serverID: string;
-  routers: string[];
-  dns: string[];
-  domain?: string;
-  search: string[];
-  classlessRoutes?: { dst: string; gw: string }[];
-  staticRoutes: { dst: string; gw: string }[];
-  leaseTimeSec: number;
-  renewalSec: number;
-  rebindingSec: number;
-  acquiredAt: number;
-}
+import type { Lease } from './client/lease.js';
+
+export type { Lease };
 
 /** Who a lease belongs to: the reference keys leases by `containerID/netName/ifName`. */
 export interface Attachment {

@@ -31,7 +31,7 @@ const DEFAULTS: DaemonFlags = {
 
 export const USAGE = `Usage of daemon:
   -broadcast
-    \tbroadcast DHCP leases
+    \tbroadcast DHCP leases (accepted; replies are always asked to be broadcast)
   -hostprefix string
     \toptional prefix to host root
   -pidfile string

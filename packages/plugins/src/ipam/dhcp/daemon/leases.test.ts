@@ -7,7 +7,7 @@ import { FakeFactory, fakeLease } from '../testing/fake-client.js';
 import { LeaseStore } from './lease-store.js';
 import { LeaseManager } from './leases.js';
 
-const SETTINGS = { hostPrefix: '', timeoutMs: 1000, resendMaxMs: 2000, resendTimeoutMs: 5000, broadcast: true };
+const SETTINGS = { hostPrefix: '', timeoutMs: 1000, resendMaxMs: 2000, resendTimeoutMs: 5000 };
 const att = (containerID: string, ifName = 'eth0', netName = 'dnet') => ({ containerID, netName, ifName, netns: `/run/netns/${containerID}` });
 
 function setup(): { dir: string; factory: FakeFactory; manager: LeaseManager; logs: string[]; done: () => void } {

@@ -14,7 +14,6 @@ export interface ClientSettings {
   timeoutMs: number;
   resendMaxMs: number;
   resendTimeoutMs: number;
-  broadcast: boolean;
 }
 
 interface Entry extends StoredLease {
@@ -71,7 +70,10 @@ export class LeaseManager {
       timeoutMs: this.settings.timeoutMs,
       resendMaxMs: this.settings.resendMaxMs,
       resendTimeoutMs: this.settings.resendTimeoutMs,
-      broadcast: this.settings.broadcast,
+      // The client hears replies on a UDP socket, which never sees a unicast reply to an
+      // address not configured yet: servers must broadcast, whatever -broadcast says (HEAD
+      // ignores that flag too).
+      broadcast: true,
       log: (line) => this.log(`${entry.key}: ${line}`),
     };
   }

@@ -119,7 +119,7 @@ export async function runDaemon(argv: readonly string[], factory: LeaseClientFac
   const manager = new LeaseManager(
     new LeaseStore(flags.hostprefix + flags.statedir),
     factory,
-    { hostPrefix: flags.hostprefix, timeoutMs: flags.timeoutMs, resendMaxMs: flags.resendMaxMs, resendTimeoutMs: flags.resendTimeoutMs, broadcast: flags.broadcast },
+    { hostPrefix: flags.hostprefix, timeoutMs: flags.timeoutMs, resendMaxMs: flags.resendMaxMs, resendTimeoutMs: flags.resendTimeoutMs },
     log,
   );
   const server = daemonServer(manager);
