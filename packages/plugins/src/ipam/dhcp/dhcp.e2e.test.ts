@@ -42,7 +42,7 @@ describe('dhcp end to end (dnsmasq, daemon, macvlan)', () => {
     await lab?.remove();
   });
 
-  it('ADD leases an address with routes and DNS; the server sees the reference client ID; CHECK passes', () => {
+  it('ADD leases an address with routes and DNS; the server sees the reference client ID; CHECK passes', async () => {
     const c = lab.container();
     const add = lab.run('macvlan', { command: 'ADD', config: lab.config(), containerID: 'd1', netns: c.path, ifName: 'eth0' });
     assert.equal(add.code, 0, add.stdout + add.stderr + daemon.log());
@@ -52,7 +52,8 @@ describe('dhcp end to end (dnsmasq, daemon, macvlan)', () => {
     assert.equal(ip.gateway, SERVER_IP);
     assert.deepEqual(add.json?.['routes'], [{ dst: '0.0.0.0/0', gw: SERVER_IP }]);
     assert.deepEqual(addrs(c), [ip.address]);
-    assert.match(server.leases(), new RegExp(`${ip.address.split('/')[0]!.replace(/\./g, '\\.')} .*${hex('d1/dnet/eth0')}`));
+    // dnsmasq writes its lease file after it has sent the ACK.
+    await waitForLog(new RegExp(`${ip.address.split('/')[0]!.replace(/\./g, '\\.')} .*${hex('d1/dnet/eth0')}`), server.leases, 3000);
     const check = lab.run('macvlan', { command: 'CHECK', config: { ...lab.config(), prevResult: add.json }, containerID: 'd1', netns: c.path, ifName: 'eth0' });
     assert.equal(check.code, 0, check.stdout);
     // A second ADD of the same attachment returns the same lease. The IPAM result carries the

@@ -107,7 +107,8 @@ describe('DHCP client against dnsmasq', () => {
         assert.ok(Math.abs(l.acquiredAt - Date.now()) < 5000);
         assert.ok(linkOf(c)!.flags.includes('UP'), 'the link is left UP');
         assert.ok(logs.includes('Link "eth0" down. Attempting to set up'));
-        // The lease file: "<expiry> <mac> <ip> <name> <client id>".
+        // The lease file: "<expiry> <mac> <ip> <name> <client id>", written after the ACK went out.
+        await waitFor('the lease file', 3000, () => srv.leases().includes(` ${l.address} `));
         const entry = srv.leases().split('\n').find((line) => line.includes(` ${l.address} `));
         assert.ok(entry, srv.leases());
         assert.equal(entry.split(' ')[4], hexColon(clientID('ctr1/dnet/eth0')));
@@ -174,6 +175,8 @@ describe('DHCP client against dnsmasq', () => {
         const addresses = clients.map((x) => x.lease.address);
         assert.equal(new Set(addresses).size, 4, addresses.join(' '));
         for (const [i, x] of clients.entries()) {
+          // dnsmasq writes its lease file after it has sent the ACK.
+          await waitFor('the lease file', 3000, () => srv.leases().includes(` ${x.lease.address} `));
           const entry = srv.leases().split('\n').find((line) => line.includes(` ${x.lease.address} `));
           assert.equal(entry?.split(' ')[4], hexColon(clientID(`ctr-par${i}/dnet/eth0`)));
         }
