@@ -4,13 +4,14 @@
  */
 import { constants } from 'node:os';
 
-const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]),
-);
+// Built on the first error, not at load: most plugin runs never fail a system call, and
+// reading `os.constants` loads the os module (the bundle loads built-ins on first use).
+let errnoNames: ReadonlyMap<number, string> | undefined;
 
 /** The symbolic name of an errno value (`ENOENT`), or `E<n>` for one Node does not name. */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  errnoNames ??= new Map(Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]));
+  return errnoNames.get(errno) ?? `E${errno}`;
 }
 
 /**

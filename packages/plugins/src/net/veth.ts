@@ -4,7 +4,7 @@
  * the host namespace under a random `veth` + 8 hex name (retried when taken), then brought up
  * with router advertisements off, since the plugin owns that interface's routes.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { hostNetNS, withNetNS, type NetNS } from '@tscni/netlink/netns';
 import { isExists } from '@tscni/netlink/rtnl/errors';
 import { createLink, getLink, setLinkUp, type Link } from '@tscni/netlink/rtnl/link';
@@ -20,7 +20,7 @@ const NAME_ATTEMPTS = 10;
  * @example randomVethName() // 'veth88ac9740'
  */
 export function randomVethName(): string {
-  return `veth${randomBytes(4).toString('hex')}`;
+  return `veth${randomHex(4)}`;
 }
 
 export interface VethSpec {

@@ -4,10 +4,10 @@
  * is one synchronous spawn per tool run: no await can separate reading state from writing it.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomHex } from '../random-hex.js';
 
 /** What one tool run produced. `status` is null when the tool could not be started or was killed. */
 export interface CommandResult {
@@ -70,7 +70,7 @@ export function systemRunner(options: SystemRunnerOptions = {}): CommandRunner {
  * reads `-f -` by opening /dev/stdin, which fails on a socket (ENXIO); a file opens fine.
  */
 function inputFile(input: string): number {
-  const path = join(tmpdir(), `tscni-netfilter-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const path = join(tmpdir(), `tscni-netfilter-${process.pid}-${randomHex(6)}`);
   const fd = openSync(path, 'wx+', 0o600);
   try {
     unlinkSync(path);
