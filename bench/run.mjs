@@ -4,7 +4,7 @@
 // tools (bench/ensure-bench-deps.mjs), builds, and runs this; it builds the SEA (when
 // package.json has `build:sea`) and the Go driver itself.
 //
-//   node bench/run.mjs [--rounds N] [--only SCENARIO[,SCENARIO]] [--no-sea] [--no-save]
+//   node bench/run.mjs [--rounds N] [--only SCENARIO[,SCENARIO]] [--no-sea] [--no-build] [--no-save]
 //
 // Scenarios: version, ptp, bridge, store, concurrent, rss. A full run (no --only) writes
 // bench/results/latest.json and the README's "Speed" table; a partial run writes
@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildRows, renderReport, replaceBetweenMarkers } from './harness/report.mjs';
@@ -51,14 +51,14 @@ function run(cmd, args, env = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
 }
 
-/** The SEA build, when the project has one (another part of issue #8 adds it). */
+/** The SEA build, when the project has one (`npm run build:sea`) or one is already built. */
 function buildSea() {
+  if (opts['no-sea']) return undefined;
   const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts ?? {};
-  if (opts['no-sea'] || !scripts['build:sea']) return undefined;
-  if (!opts['no-build']) run('npm', ['run', '--silent', 'build:sea']);
+  if (scripts['build:sea'] && !opts['no-build']) run('npm', ['run', '--silent', 'build:sea']);
   const dir = join(dist, 'sea');
   if (!existsSync(join(dir, 'bridge'))) {
-    log(`no ${dir}/bridge after build:sea; measuring the bundle only`);
+    if (scripts['build:sea']) log(`no ${dir}/bridge after build:sea; measuring the bundle only`);
     return undefined;
   }
   return dir;
@@ -150,7 +150,7 @@ async function main() {
       concurrency: ctx.concurrency,
       oursSets: oursSets.map((s) => s.key),
       runtimes: runtimes.map((r) => r.key),
-      plugins: Object.fromEntries(sets.map((s) => [s.key, s.dir])),
+      plugins: Object.fromEntries(sets.map((s) => [s.key, s.dir.startsWith(`${root}/`) ? relative(root, s.dir) : s.dir])),
       scenarios,
     };
     const rows = buildRows(results, meta);
@@ -166,7 +166,9 @@ function save(meta, rows, results, report, full) {
   const dir = join(bench, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, full ? 'latest.json' : 'partial.json');
-  writeFileSync(file, `${JSON.stringify({ meta, rows, raw: results }, null, 1)}\n`);
+  // Microseconds are precision enough, and keep the file readable.
+  const round = (_key, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  writeFileSync(file, `${JSON.stringify({ meta, rows, raw: results }, round, 1)}\n`);
   log(`wrote ${file}`);
   if (!full) return;
   const readmePath = join(root, 'README.md');
