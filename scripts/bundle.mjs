@@ -15,16 +15,26 @@ mkdirSync(dist, { recursive: true });
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 
 const plugins = join(dist, 'plugins');
+// Plugins run with the runtime's environment, and Node would honour NODE_OPTIONS (anything from
+// --require to --inspect) and NODE_EXTRA_CA_CERTS (measured: loopback VERSION 38 -> 75 ms) on
+// every exec. The launcher line hides both from Node and parks their values in TSCNI_OPTS and
+// TSCNI_CACERTS, from which a delegated plugin gets them back (@tscni/spec/invoke delegateEnv).
+// coreutils env -S expands ${VAR} before it unsets anything. Kept under 128 bytes: kernels
+// before 5.1 cut longer #! lines.
+const PLUGIN_LAUNCHER =
+  '#!/usr/bin/env -S -u NODE_OPTIONS -u NODE_EXTRA_CA_CERTS TSCNI_OPTS=${NODE_OPTIONS} TSCNI_CACERTS=${NODE_EXTRA_CA_CERTS} node';
+if (PLUGIN_LAUNCHER.length > 127) throw new Error('plugin launcher line too long for older kernels');
+
 const executables = [
-  { entry: 'packages/cnitool/lib/main.js', out: 'cnitool' },
+  { entry: 'packages/cnitool/lib/main.js', out: 'cnitool', launcher: '#!/usr/bin/env node' },
   // Every plugin is one bundle: the first name holds it, the others are hard links to it.
-  { entry: 'packages/plugins/lib/main.js', out: 'plugins/.tscni' },
+  { entry: 'packages/plugins/lib/main.js', out: 'plugins/.tscni', launcher: PLUGIN_LAUNCHER },
 ];
 
 rmSync(plugins, { recursive: true, force: true });
 mkdirSync(plugins, { recursive: true });
 
-for (const { entry, out } of executables) {
+for (const { entry, out, launcher } of executables) {
   const outfile = join(dist, out);
   await build({
     entryPoints: [join(root, entry)],
@@ -33,7 +43,7 @@ for (const { entry, out } of executables) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: { js: launcher },
     logLevel: 'warning',
     legalComments: 'none',
     // A native module: resolved at run time from node_modules (cnitool install copies it).

@@ -72,14 +72,27 @@ export function buildEnv(args: InvokeArgs, base: NodeJS.ProcessEnv = process.env
 }
 
 /**
+ * Variables the plugins' launcher (scripts/bundle.mjs) keeps away from Node, by the name it
+ * parks their values under; expanded from possibly unset variables, so empty means unset.
+ */
+const PARKED_BY_LAUNCHER: Readonly<Record<string, string>> = { TSCNI_OPTS: 'NODE_OPTIONS', TSCNI_CACERTS: 'NODE_EXTRA_CA_CERTS' };
+
+/**
  * The environment of a delegated plugin: the calling plugin's own environment with only
- * CNI_COMMAND replaced (the caller's process.env is not modified).
+ * CNI_COMMAND replaced (the caller's process.env is not modified), and what the launcher
+ * parked put back, so that the delegate sees the runtime's environment.
  *
  * @example delegateEnv('DEL')
  */
 export function delegateEnv(command: string, base: NodeJS.ProcessEnv = process.env): Env {
   const env = copyEnv(base);
   env['CNI_COMMAND'] = command;
+  for (const [parked, original] of Object.entries(PARKED_BY_LAUNCHER)) {
+    const value = env[parked];
+    if (value === undefined) continue;
+    delete env[parked];
+    if (value !== '' && env[original] === undefined) env[original] = value;
+  }
   return env;
 }
 
