@@ -47,9 +47,9 @@ interface Koffi {
 }
 
 function createFfiLibc(): Libc {
-  // import.meta.url is empty once bundled as CommonJS (how plugins ship); __filename is there.
-  const require = createRequire(import.meta.url ?? __filename);
-  const koffi = require('koffi') as Koffi;
+  // Bundles are CommonJS and call require('koffi') directly, so that the single-executable
+  // build can map it to the addon it carries; unbundled lib/ is ESM and has no require.
+  const koffi = (typeof require === 'function' ? require('koffi') : createRequire(import.meta.url)('koffi')) as Koffi;
   const lib = koffi.load('libc.so.6');
   const f = (sig: string): Fn => lib.func(sig);
   const c = {

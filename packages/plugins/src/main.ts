@@ -1,6 +1,7 @@
 /**
  * The one executable behind every plugin name: installed as `bridge`, `host-local`, ... (hard
- * links to one bundle), it runs the plugin it was invoked as. `node main.js <name>` works too.
+ * links to one bundle, or to the single executable of scripts/build-sea.mjs), it runs the
+ * plugin it was invoked as. `node main.js <name>` and `<executable> <name>` work too.
  */
 import { basename } from 'node:path';
 import { pluginMain } from '@tscni/skel/plugin-main';
@@ -19,16 +20,20 @@ function lazyHandlers(entry: PluginEntry): Handlers {
   return { add: call('add') as Handlers['add'], del: call('del'), check: call('check'), gc: call('gc'), status: call('status') };
 }
 
-const invokedAs = basename(process.argv[1] ?? '');
-const name = Object.prototype.hasOwnProperty.call(PLUGINS, invokedAs) ? invokedAs : process.argv[2];
-const entry = name !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, name) ? PLUGINS[name] : undefined;
-const argv = process.argv.slice(name === invokedAs ? 2 : 3);
+const isPlugin = (n: string | undefined): n is string => n !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, n);
+// The name it was invoked by is argv[1] both for a script (the link to the bundle) and for the
+// single executable (Node puts argv[0] there); the SEA's execPath is the hard link it was started
+// through, which still names the plugin when a caller passed some other argv[0].
+const invokedAs = [process.argv[1], process.execPath].map((p) => basename(p ?? '')).find(isPlugin);
+const name = invokedAs ?? process.argv[2];
+const entry = isPlugin(name) ? PLUGINS[name] : undefined;
+const argv = process.argv.slice(invokedAs !== undefined ? 2 : 3);
 const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
 if (!isMainThread) {
   // A worker this executable started for itself (worker-task.ts), e.g. a DHCP client.
   runWorkerTask();
 } else if (!entry) {
-  process.stderr.write(`tscni: no plugin named "${name ?? invokedAs}"; install this file under one of: ${pluginNames().join(', ')}\n`);
+  process.stderr.write(`tscni: no plugin named "${name ?? basename(process.argv[1] ?? '')}"; install this file under one of: ${pluginNames().join(', ')}\n`);
   process.exitCode = 1;
 } else if (subcommand) {
   void subcommand()

@@ -3,8 +3,15 @@
  * with no other file next to it, so a worker runs that same file (or `lib/main.js` when run
  * unbundled, as in unit tests) and main.ts hands it to runWorkerTask instead of the CNI
  * protocol. A task is a lazily loaded module, like a plugin.
+ *
+ * In the single executable (scripts/build-sea.mjs) there is no script file at all: the bundle
+ * is also stored as an asset of the executable, and the worker evaluates its text.
  */
+import { getAsset, isSea } from 'node:sea';
 import { Worker, workerData, type WorkerOptions } from 'node:worker_threads';
+
+/** The SEA asset holding the plugins bundle (the same code as the executable's main script). */
+export const SEA_BUNDLE_ASSET = 'plugins.js';
 
 export interface WorkerTaskModule {
   /** Runs in the worker; `data` is what startWorkerTask was given. */
@@ -21,10 +28,11 @@ interface TaskData {
   data: unknown;
 }
 
-/** The executable to start: the bundle (CommonJS, no import.meta) or lib/main.js beside this module. */
-function entryFile(): string | URL {
+/** What a worker runs: the bundle's text in a SEA, else the bundle (CommonJS, no import.meta) or lib/main.js beside this module. */
+function workerScript(): { script: string | URL; eval: boolean } {
+  if (isSea()) return { script: getAsset(SEA_BUNDLE_ASSET, 'utf8'), eval: true };
   const here = import.meta.url as string | undefined;
-  return here ? new URL('./main.js', here) : __filename;
+  return { script: here ? new URL('./main.js', here) : __filename, eval: false };
 }
 
 /**
@@ -34,7 +42,8 @@ function entryFile(): string | URL {
  */
 export function startWorkerTask(task: keyof typeof WORKER_TASKS & string, data: unknown, options: Omit<WorkerOptions, 'workerData'> = {}): Worker {
   const payload: TaskData = { tscniWorkerTask: task, data };
-  return new Worker(entryFile(), { ...options, workerData: payload });
+  const { script, eval: isText } = workerScript();
+  return new Worker(script, { ...options, eval: isText, workerData: payload });
 }
 
 /**
