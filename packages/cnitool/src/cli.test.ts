@@ -36,8 +36,15 @@ describe('cnitool command line', () => {
   });
 
   it('has install <dir>', () => {
-    assert.deepEqual(parseInvocation(['install', '/opt/cni/bin'], {}), { kind: 'install', dir: '/opt/cni/bin' });
+    assert.deepEqual(parseInvocation(['install', '/opt/cni/bin'], {}), { kind: 'install', dir: '/opt/cni/bin', sea: false });
     assert.throws(() => parseInvocation(['install'], {}), /install requires a target directory/);
+  });
+
+  it('has install --sea <dir>, and --sea nowhere else', () => {
+    assert.deepEqual(parseInvocation(['install', '--sea', '/opt/cni/bin'], {}), { kind: 'install', dir: '/opt/cni/bin', sea: true });
+    assert.deepEqual(parseInvocation(['install', '/opt/cni/bin', '--sea'], {}), { kind: 'install', dir: '/opt/cni/bin', sea: true });
+    assert.throws(() => parseInvocation(['install', '--sea'], {}), /install requires a target directory/);
+    assert.throws(() => parseInvocation(['add', 'n', 'ns', '--sea'], {}), /--sea only applies to install/);
   });
 
   it('has version <plugin>, --json and help', () => {

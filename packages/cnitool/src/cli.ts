@@ -12,7 +12,7 @@ export type Invocation =
   | { kind: 'help' }
   | { kind: 'network'; command: NetworkCommand; network: string; netns: string; ifName: string; json: boolean }
   | { kind: 'version'; plugin: string; json: boolean }
-  | { kind: 'install'; dir: string };
+  | { kind: 'install'; dir: string; sea: boolean };
 
 export const USAGE = `Usage: cnitool <command> [flags]
 
@@ -23,7 +23,8 @@ Commands:
   gc      <network> <netns>   remove every cached attachment of <network> (netns unused)
   status  <network> <netns>   ask every plugin of <network> whether it is ready (netns unused)
   version <plugin>            print the CNI versions a plugin supports
-  install <dir>               install tscni's plugins into <dir> (e.g. /opt/cni/bin)
+  install [--sea] <dir>       install tscni's plugins into <dir> (e.g. /opt/cni/bin);
+                              --sea: the single executable of npm run build:sea
 
 Flags:
   -i, --ifname IFNAME   interface name (defaults to env var CNI_IFNAME or 'eth0')
@@ -55,10 +56,12 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
   const positional: string[] = [];
   let ifName: string | undefined;
   let json = false;
+  let sea = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-h' || a === '--help') return { kind: 'help' };
     if (a === '--json') json = true;
+    else if (a === '--sea') sea = true;
     else if (a === '-i' || a === '--ifname') {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`flag needs an argument: ${a}`);
@@ -69,13 +72,14 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
   }
   const [command, ...rest] = positional;
   if (command === undefined || command === 'help') return { kind: 'help' };
+  if (sea && command !== 'install') throw new UsageError('--sea only applies to install');
   if (command === 'version') {
     if (rest.length < 1) throw new UsageError('version requires a plugin name');
     return { kind: 'version', plugin: rest[0]!, json };
   }
   if (command === 'install') {
     if (rest.length < 1) throw new UsageError('install requires a target directory');
-    return { kind: 'install', dir: rest[0]! };
+    return { kind: 'install', dir: rest[0]!, sea };
   }
   if (!NETWORK_COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
   // Like the reference, gc and status also take (and ignore) a netns argument.

@@ -3,6 +3,9 @@
  * that keep working after the checkout is gone: the one plugin bundle, a hard link to it per
  * plugin name, and the FFI library it loads (koffi and this platform's binary) under
  * DIR/node_modules, where the bundle's require finds it.
+ *
+ * `cnitool install --sea DIR` installs the single executable (scripts/build-sea.mjs) the same
+ * way; it carries its FFI library and Node itself, so nothing else is copied.
  */
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,14 +33,10 @@ function packageDir(fromDir: string, name: string): string {
   }
 }
 
-/**
- * Installs the plugins and returns their names.
- *
- * @example installPlugins({ source: 'dist/plugins', target: '/opt/cni/bin' }) // ['bridge', 'host-local', ...]
- */
-export function installPlugins({ source, target }: InstallOptions): string[] {
+/** Copies source's BUNDLE and its plugin-name hard links into target, each replaced atomically; the names. */
+function installLinked(source: string, target: string, buildCommand: string): string[] {
   const bundle = join(source, BUNDLE);
-  if (!existsSync(bundle)) throw new Error(`no plugins built in ${source} (run npm run build)`);
+  if (!existsSync(bundle)) throw new Error(`no plugins built in ${source} (run ${buildCommand})`);
   const bundleIno = statSync(bundle).ino;
   const names = readdirSync(source).filter((n) => n !== BUNDLE && statSync(join(source, n)).ino === bundleIno).sort();
   mkdirSync(target, { recursive: true });
@@ -53,7 +52,16 @@ export function installPlugins({ source, target }: InstallOptions): string[] {
     linkSync(join(target, BUNDLE), staged);
     renameSync(staged, link);
   }
+  return names;
+}
 
+/**
+ * Installs the plugins and returns their names.
+ *
+ * @example installPlugins({ source: 'dist/plugins', target: '/opt/cni/bin' }) // ['bridge', 'host-local', ...]
+ */
+export function installPlugins({ source, target }: InstallOptions): string[] {
+  const names = installLinked(source, target, 'npm run build');
   const koffi = packageDir(source, 'koffi');
   const native = packageDir(koffi, `@koromix/koffi-${process.platform}-${process.arch}`);
   const modules = join(target, 'node_modules');
@@ -66,4 +74,13 @@ export function installPlugins({ source, target }: InstallOptions): string[] {
     cpSync(from, to, { recursive: true, dereference: true });
   }
   return names;
+}
+
+/**
+ * Installs the single-executable plugins (built by `npm run build:sea`) and returns their names.
+ *
+ * @example installSea({ source: 'dist/sea', target: '/opt/cni/bin' }) // ['bridge', 'host-local', ...]
+ */
+export function installSea({ source, target }: InstallOptions): string[] {
+  return installLinked(source, target, 'npm run build:sea');
 }

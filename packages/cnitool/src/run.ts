@@ -6,7 +6,7 @@ import { CNIConfig, DEFAULT_CACHE_DIR, loadNetworkConf, type RuntimeConf } from 
 import { splitCniPath } from '@tscni/spec/invoke';
 import { CniError, findCniError } from '@tscni/spec/errors';
 import { printResult } from '@tscni/spec/result-print';
-import { installPlugins } from './install.js';
+import { installPlugins, installSea } from './install.js';
 import {
   USAGE,
   containerIDForNetns,
@@ -32,6 +32,11 @@ function pluginSource(env: Env): string {
   return env['TSCNI_PLUGIN_SOURCE'] || join(dirname(resolve(process.argv[1] ?? '.')), 'plugins');
 }
 
+/** The single-executable build to install: TSCNI_SEA_SOURCE, else `sea/` beside the running cnitool. */
+function seaSource(env: Env): string {
+  return env['TSCNI_SEA_SOURCE'] || join(dirname(resolve(process.argv[1] ?? '.')), 'sea');
+}
+
 /** One readable line for a failure: the CNI code when there is one, then the message. */
 export function describeError(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
@@ -55,8 +60,9 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
   }
   if (inv.kind === 'install') {
     try {
-      const names = installPlugins({ source: pluginSource(env), target: resolve(inv.dir) });
-      io.stdout(`installed ${names.length} plugins into ${resolve(inv.dir)}: ${names.join(', ')}\n`);
+      const target = resolve(inv.dir);
+      const names = inv.sea ? installSea({ source: seaSource(env), target }) : installPlugins({ source: pluginSource(env), target });
+      io.stdout(`installed ${names.length} ${inv.sea ? 'single-executable ' : ''}plugins into ${target}: ${names.join(', ')}\n`);
       return 0;
     } catch (e) {
       io.stderr(`cnitool: ${describeError(e)}\n`);
