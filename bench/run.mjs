@@ -47,7 +47,8 @@ function log(msg) {
 }
 
 function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+  // Builds report on stderr: stdout carries only the results.
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 2, 2], env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
 }
 
@@ -77,6 +78,12 @@ function buildGoDriver() {
     GOCACHE: join(cache, 'go-build'),
   });
   return out;
+}
+
+/** The commit measured, and whether the working tree had changes on top of it. */
+function revision() {
+  const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return { commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no', '--', 'packages', 'scripts']) !== '' };
 }
 
 function machine() {
@@ -141,6 +148,7 @@ async function main() {
     m.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
     const meta = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      revision: revision(),
       machine: m,
       rounds,
       versionRounds: ctx.versionRounds,

@@ -157,7 +157,8 @@ export function renderReport(rows, meta) {
   const verdicts = rows.filter((r) => r.verdict !== 'info');
   const passed = verdicts.filter((r) => r.verdict === 'pass').length;
   const lines = [
-    `Run of ${meta.date} on ${m.cpu} (${m.cores} cores), Linux ${m.kernel}, Node ${m.node}; ` +
+    `Run of ${meta.date} on ${m.cpu} (${m.cores} cores), Linux ${m.kernel}, Node ${m.node}, ` +
+      `${meta.revision?.commit ? `tscni at ${meta.revision.commit}${meta.revision.dirty ? ' with uncommitted changes' : ''}` : 'tscni'}; ` +
       `${meta.rounds} rounds (${meta.concurrentRounds} for the concurrent bursts, ${meta.versionRounds} for VERSION), ` +
       `load average ${m.loadBefore} at the start. Medians; ` +
       `"ours" is tscni's plugins (${meta.oursSets.map((s) => (s === 'sea' ? 'the SEA build' : 'the bundle')).join(' and ')}), ` +
