@@ -9,11 +9,12 @@
 // DIR defaults to $TSCNI_DIST/sea (dist/sea). Needs `tsc -b` first (npm run build:sea does it).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { koffiAddon } from './koffi-addon.mjs';
+import { lazyBuiltins } from './lazy-builtins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -29,26 +30,6 @@ const { SEA_BUNDLE_ASSET } = await import(join(root, 'packages/plugins/lib/worke
 const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
 const KOFFI_ASSET = 'koffi.node';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-/** The folder of package `name` as seen from `from` (its package.json may not be exported). */
-function packageDir(name, from) {
-  for (let dir = dirname(require.resolve(name, { paths: [from] })); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === name) return dir;
-    if (dirname(dir) === dir) throw new Error(`cannot find the folder of package ${name}`);
-  }
-}
-
-/** koffi's prebuilt addon for this platform, as its own loader would pick it. */
-function koffiAddon() {
-  const koffiDir = packageDir('koffi', join(root, 'packages/netlink'));
-  const version = JSON.parse(readFileSync(join(koffiDir, 'package.json'), 'utf8')).version;
-  const pkgDir = packageDir(`@koromix/koffi-${process.platform}-${process.arch}`, koffiDir);
-  const libc = process.report.getReport().header.glibcVersionRuntime ? process.platform : 'musl';
-  const file = join(pkgDir, `${libc}_${process.arch}`, 'koffi.node');
-  if (!existsSync(file)) throw new Error(`no koffi addon for this platform at ${file}`);
-  return { file, version, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
-}
 
 /**
  * Node reads NODE_OPTIONS and NODE_EXTRA_CA_CERTS in a single executable too (measured on 20.20;
@@ -86,6 +67,7 @@ async function bundle(file, koffi) {
     legalComments: 'none',
     logOverride: { 'empty-import-meta': 'silent' },
     plugins: [
+      lazyBuiltins(),
       {
         name: 'koffi-from-sea',
         setup(b) {

@@ -4,9 +4,13 @@
 // The bundles are CommonJS so that they run wherever they are copied, with or without a
 // package.json around them.
 import { build } from 'esbuild';
-import { chmodSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { koffiAddon } from './koffi-addon.mjs';
+import { lazyBuiltins } from './lazy-builtins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // TSCNI_DIST builds elsewhere (inside the checkout, so that node_modules is found).
@@ -25,34 +29,76 @@ const PLUGIN_LAUNCHER =
   '#!/usr/bin/env -S -u NODE_OPTIONS -u NODE_EXTRA_CA_CERTS TSCNI_OPTS=${NODE_OPTIONS} TSCNI_CACERTS=${NODE_EXTRA_CA_CERTS} node';
 if (PLUGIN_LAUNCHER.length > 127) throw new Error('plugin launcher line too long for older kernels');
 
-const executables = [
-  { entry: 'packages/cnitool/lib/main.js', out: 'cnitool', launcher: '#!/usr/bin/env node' },
-  // Every plugin is one bundle: the first name holds it, the others are hard links to it.
-  { entry: 'packages/plugins/lib/main.js', out: 'plugins/.tscni', launcher: PLUGIN_LAUNCHER },
-];
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  legalComments: 'none',
+  // A native module: resolved at run time from node_modules (cnitool install copies it).
+  external: ['koffi'],
+  // libc.ts falls back to __filename where import.meta is empty, on purpose.
+  logOverride: { 'empty-import-meta': 'silent' },
+  plugins: [lazyBuiltins()],
+};
 
 rmSync(plugins, { recursive: true, force: true });
 mkdirSync(plugins, { recursive: true });
 
-for (const { entry, out, launcher } of executables) {
-  const outfile = join(dist, out);
-  await build({
-    entryPoints: [join(root, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    banner: { js: launcher },
-    logLevel: 'warning',
-    legalComments: 'none',
-    // A native module: resolved at run time from node_modules (cnitool install copies it).
-    external: ['koffi'],
-    // libc.ts falls back to __filename where import.meta is empty, on purpose.
-    logOverride: { 'empty-import-meta': 'silent' },
-  });
-  chmodSync(outfile, 0o755);
-}
+await build({ ...common, entryPoints: [join(root, 'packages/cnitool/lib/main.js')], outfile: join(dist, 'cnitool'), banner: { js: '#!/usr/bin/env node' } });
+chmodSync(join(dist, 'cnitool'), 0o755);
 
-const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+// The plugins: a small launcher that every plugin name is a hard link to, and the plugins'
+// bundle (the core) beside it with the V8 code cache of that exact file (packages/plugins/src/
+// launcher.ts). The core's name carries its hash, so a launcher only ever loads the core and
+// cache built with it, also while an install replaces them.
+// koffi's native addon goes beside the core, which loads it from there by its hash-named path:
+// no node_modules lookup at run time, and nothing else to install.
+const koffi = koffiAddon();
+const koffiFile = `.tscni-koffi-${koffi.sha256.slice(0, 16)}.node`;
+copyFileSync(koffi.file, join(plugins, koffiFile));
+const koffiBesideCore = {
+  name: 'koffi-beside-core',
+  setup(b) {
+    b.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'tscni-koffi' }));
+    b.onLoad({ filter: /.*/, namespace: 'tscni-koffi' }, () => ({
+      loader: 'js',
+      contents: [
+        'const addon = { exports: {} };',
+        `process.dlopen(addon, require('node:path').join(__dirname, ${JSON.stringify(koffiFile)}));`,
+        `if (addon.exports.version !== ${JSON.stringify(koffi.version)}) throw new Error('koffi addon ' + addon.exports.version + ' is not ${koffi.version}');`,
+        'module.exports = addon.exports;',
+      ].join('\n'),
+    }));
+  },
+};
+const coreTmp = join(plugins, '.tscni-core.tmp.cjs');
+await build({ ...common, entryPoints: [join(root, 'packages/plugins/lib/main.js')], outfile: coreTmp, plugins: [lazyBuiltins(), koffiBesideCore] });
+const coreSource = readFileSync(coreTmp, 'utf8');
+const coreHash = createHash('sha256').update(coreSource).digest('hex').slice(0, 12);
+const coreFile = `.tscni-core-${coreHash}.cjs`;
+const coreCache = `.tscni-core-${coreHash}.cache`;
+renameSync(coreTmp, join(plugins, coreFile));
+// The wrapper must be the launcher's, character for character: V8 checks the source it gets.
+const wrapped = `(function (exports, require, module, __filename, __dirname) {${coreSource}\n})`;
+writeFileSync(join(plugins, coreCache), new Script(wrapped, { filename: join(plugins, coreFile) }).createCachedData());
+
+const { PLUGINS, pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+const { encodePluginInfo } = await import(join(root, 'packages/spec/lib/version.js'));
+const versionReplies = Object.fromEntries(pluginNames().map((name) => [name, encodePluginInfo(PLUGINS[name].info.versions)]));
+await build({
+  ...common,
+  entryPoints: [join(root, 'packages/plugins/lib/launcher.js')],
+  outfile: join(plugins, '.tscni'),
+  banner: { js: PLUGIN_LAUNCHER },
+  // Nothing but fs, path and vm: the launcher has no built-in worth deferring.
+  plugins: [],
+  define: {
+    TSCNI_VERSION_REPLIES: JSON.stringify(versionReplies),
+    TSCNI_CORE_FILE: JSON.stringify(coreFile),
+    TSCNI_CORE_CACHE: JSON.stringify(coreCache),
+  },
+});
+chmodSync(join(plugins, '.tscni'), 0o755);
 for (const name of pluginNames()) linkSync(join(plugins, '.tscni'), join(plugins, name));

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,7 +20,7 @@ describe('cnitool install', () => {
 
   const install = () => spawnSync(join(repoRoot, 'dist', 'cnitool'), ['install', target], { encoding: 'utf8' });
 
-  it('installs every plugin as a link to one bundle, with its FFI library', () => {
+  it('installs every plugin as a link to one launcher, with its core, code cache and FFI addon', () => {
     const r = install();
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^installed \d+ plugins into /);
@@ -28,7 +28,10 @@ describe('cnitool install', () => {
     assert.ok(names.includes('loopback'), names.join(','));
     const bundle = statSync(join(target, '.tscni')).ino;
     for (const n of names) assert.equal(statSync(join(target, n)).ino, bundle, n);
-    assert.ok(statSync(join(target, 'node_modules', 'koffi')).isDirectory());
+    // What the launcher loads, under the hash-carrying names it was built with; no node_modules.
+    const beside = readdirSync(target).filter((n) => n.startsWith('.tscni-')).sort();
+    assert.deepEqual(beside.map((n) => n.replace(/-[0-9a-f]{12,16}\./, '-H.')), ['.tscni-core-H.cache', '.tscni-core-H.cjs', '.tscni-koffi-H.node']);
+    assert.ok(!readdirSync(target).includes('node_modules'));
   });
 
   it('installed plugins answer VERSION and do kernel work from outside the checkout', () => {
@@ -45,10 +48,12 @@ describe('cnitool install', () => {
     assert.deepEqual((JSON.parse(add.stdout) as { ips: { address: string }[] }).ips.map((i) => i.address), ['127.0.0.1/8', '::1/128']);
   });
 
-  it('installs again over an existing installation', () => {
+  it('installs again over an existing installation, dropping cores no launcher names', () => {
+    writeFileSync(join(target, '.tscni-core-000000000000.cjs'), '');
     const r = install();
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!readdirSync(target).some((n) => n.includes('.tmp-')), 'no staging files left');
+    assert.ok(!readdirSync(target).includes('.tscni-core-000000000000.cjs'));
   });
 
   it('refuses a source without a build', () => {

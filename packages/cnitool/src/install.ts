@@ -1,36 +1,28 @@
 /**
  * `cnitool install DIR`: puts working plugins into a plugin directory (e.g. /opt/cni/bin)
- * that keep working after the checkout is gone: the one plugin bundle, a hard link to it per
- * plugin name, and the FFI library it loads (koffi and this platform's binary) under
- * DIR/node_modules, where the bundle's require finds it.
+ * that keep working after the checkout is gone: the one plugin bundle (a launcher, the core it
+ * loads with its code cache, and the FFI addon) and a hard link to the launcher per plugin name.
  *
  * `cnitool install --sea DIR` installs the single executable (scripts/build-sea.mjs) the same
  * way; it carries its FFI library and Node itself, so nothing else is copied.
  */
-import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The bundle every plugin name links to. */
 export const BUNDLE = '.tscni';
+
+/**
+ * What the plain bundle's launcher loads from beside itself (scripts/bundle.mjs): the plugins'
+ * core, its V8 code cache and the FFI addon, each named after its hash.
+ */
+const CORE_PREFIX = '.tscni-';
 
 export interface InstallOptions {
   /** The built plugins (dist/plugins). */
   source: string;
   /** Where to install. */
   target: string;
-}
-
-/** The root folder of an installed package, found from its entry point. */
-function packageDir(fromDir: string, name: string): string {
-  let dir = dirname(createRequire(join(fromDir, 'noop.js')).resolve(name));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find the folder of package ${name}`);
-    dir = up;
-  }
 }
 
 /** Copies source's BUNDLE and its plugin-name hard links into target, each replaced atomically; the names. */
@@ -40,6 +32,15 @@ function installLinked(source: string, target: string, buildCommand: string): st
   const bundleIno = statSync(bundle).ino;
   const names = readdirSync(source).filter((n) => n !== BUNDLE && statSync(join(source, n)).ino === bundleIno).sort();
   mkdirSync(target, { recursive: true });
+
+  // The plain bundle's launcher loads files named after their hashes: they go in first, so a
+  // launcher that is already in place finds its own.
+  const cores = readdirSync(source).filter((n) => n.startsWith(CORE_PREFIX));
+  for (const core of cores) {
+    const staged = join(target, `${core}.tmp-${process.pid}`);
+    copyFileSync(join(source, core), staged);
+    renameSync(staged, join(target, core));
+  }
 
   // Replace the bundle atomically so running plugins never see a half-written file.
   const tmp = join(target, `${BUNDLE}.tmp-${process.pid}`);
@@ -52,6 +53,10 @@ function installLinked(source: string, target: string, buildCommand: string): st
     linkSync(join(target, BUNDLE), staged);
     renameSync(staged, link);
   }
+  // Files of earlier installs: no launcher names them any more.
+  for (const n of readdirSync(target)) {
+    if (n.startsWith(CORE_PREFIX) && !cores.includes(n)) rmSync(join(target, n), { force: true });
+  }
   return names;
 }
 
@@ -61,19 +66,7 @@ function installLinked(source: string, target: string, buildCommand: string): st
  * @example installPlugins({ source: 'dist/plugins', target: '/opt/cni/bin' }) // ['bridge', 'host-local', ...]
  */
 export function installPlugins({ source, target }: InstallOptions): string[] {
-  const names = installLinked(source, target, 'npm run build');
-  const koffi = packageDir(source, 'koffi');
-  const native = packageDir(koffi, `@koromix/koffi-${process.platform}-${process.arch}`);
-  const modules = join(target, 'node_modules');
-  for (const [from, to] of [
-    [koffi, join(modules, 'koffi')],
-    [native, join(modules, '@koromix', `koffi-${process.platform}-${process.arch}`)],
-  ] as const) {
-    rmSync(to, { recursive: true, force: true });
-    mkdirSync(dirname(to), { recursive: true });
-    cpSync(from, to, { recursive: true, dereference: true });
-  }
-  return names;
+  return installLinked(source, target, 'npm run build');
 }
 
 /**

@@ -7,8 +7,7 @@ import { basename } from 'node:path';
 import { pluginMain } from '@tscni/skel/plugin-main';
 import type { Handlers } from '@tscni/skel';
 import { PLUGINS, pluginNames, type PluginEntry } from './registry.js';
-import { isMainThread } from 'node:worker_threads';
-import { runWorkerTask } from './worker-task.js';
+import { isWorkerTask, runWorkerTask } from './worker-task.js';
 
 function lazyHandlers(entry: PluginEntry): Handlers {
   const call =
@@ -29,7 +28,7 @@ const name = invokedAs ?? process.argv[2];
 const entry = isPlugin(name) ? PLUGINS[name] : undefined;
 const argv = process.argv.slice(invokedAs !== undefined ? 2 : 3);
 const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
-if (!isMainThread) {
+if (isWorkerTask()) {
   // A worker this executable started for itself (worker-task.ts), e.g. a DHCP client.
   runWorkerTask();
 } else if (!entry) {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { PLUGIN_DIR } from './testing/run-plugin.js';
-import { startWorkerTask } from './worker-task.js';
+import { startWorkerTask, WORKER_MARK } from './worker-task.js';
 
 const missing = '/run/netns/tscni-worker-task-missing';
 const input = {
@@ -29,15 +29,16 @@ describe('worker tasks', () => {
     assert.equal(code, 0);
   });
 
-  const bundle = join(PLUGIN_DIR, 'dhcp');
-  it('the bundle started as a worker does the same', { skip: existsSync(bundle) ? false : `no bundle at ${bundle} (npm run build)` }, async () => {
-    const { message, code } = await firstMessage(new Worker(bundle, { workerData: { tscniWorkerTask: 'dhcp-client', data: input } }));
+  // In the bundle, a worker runs the core behind the launcher (scripts/bundle.mjs).
+  const core = existsSync(PLUGIN_DIR) ? readdirSync(PLUGIN_DIR).find((n) => /^\.tscni-core-.*\.cjs$/.test(n)) : undefined;
+  it('the bundle started as a worker does the same', { skip: core ? false : `no bundle in ${PLUGIN_DIR} (npm run build)` }, async () => {
+    const { message, code } = await firstMessage(new Worker(join(PLUGIN_DIR, core!), { argv: [WORKER_MARK], workerData: { tscniWorkerTask: 'dhcp-client', data: input } }));
     assert.deepEqual(message, { type: 'failed', message: `failed to Statfs "${missing}": no such file or directory` });
     assert.equal(code, 0);
   });
 
   it('a worker naming no known task fails', async () => {
-    const w = new Worker(new URL('./main.js', import.meta.url), { workerData: { tscniWorkerTask: 'nope' } });
+    const w = new Worker(new URL('./main.js', import.meta.url), { argv: [WORKER_MARK], workerData: { tscniWorkerTask: 'nope' } });
     await assert.rejects(firstMessage(w), /names no known task \(nope\)/);
   });
 });

@@ -7,7 +7,7 @@
  * a plugin's hot path (VERSION, DEL) should not pay for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { stat as statCallback, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { goErrnoText } from './errno.js';
@@ -16,6 +16,12 @@ import { goQuote, jsonTypeName, parseJson, parseJsonObject, type JsonObject, typ
 import { createResult } from './result-decode.js';
 import type { Result } from './result-types.js';
 import { CURRENT_VERSION, decodePluginInfo, decodeVersion, type PluginInfo } from './version.js';
+
+// fs.stat, not fs/promises: the promises module costs a plugin process milliseconds to load
+// (built-ins load on first use in the bundle), and PATH lookup is on every delegation.
+function stat(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => statCallback(path, (err, st) => (err ? reject(err) : resolve(st))));
+}
 
 /** A process environment, one value per name. */
 export type Env = Record<string, string>;

@@ -1,0 +1,63 @@
+/**
+ * The plain bundle's layout (scripts/bundle.mjs): every plugin name is a link to a small
+ * launcher that answers VERSION from a table and otherwise runs the core beside it from a
+ * code cache. The table must say exactly what the plugins themselves say, and the cache must
+ * be one this Node accepts, or each plugin process silently compiles the core again.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Script } from 'node:vm';
+import { repoRoot } from '../helpers/host.js';
+
+const plugins = join(repoRoot, process.env['TSCNI_DIST'] ?? 'dist', 'plugins');
+const files = readdirSync(plugins);
+const core = files.filter((n) => /^\.tscni-core-[0-9a-f]{12}\.cjs$/.test(n));
+const names = files.filter((n) => !n.startsWith('.'));
+const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', CNI_COMMAND: 'VERSION' };
+
+describe('the plugins launcher', () => {
+  it('is small, and every plugin name is a link to it; one core and its cache beside it', () => {
+    const launcher = statSync(join(plugins, '.tscni'));
+    assert.ok(launcher.size < 16 * 1024, `launcher is ${launcher.size} bytes`);
+    assert.ok(names.includes('bridge') && names.includes('host-local') && names.length >= 19, names.join(','));
+    for (const n of names) assert.equal(statSync(join(plugins, n)).ino, launcher.ino, n);
+    assert.equal(core.length, 1, files.join(','));
+    assert.ok(files.includes(core[0]!.replace(/\.cjs$/, '.cache')));
+  });
+
+  it("has a code cache this Node accepts for the core, wrapped as the launcher wraps it", () => {
+    const file = join(plugins, core[0]!);
+    const source = readFileSync(file, 'utf8');
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+      filename: file,
+      cachedData: readFileSync(file.replace(/\.cjs$/, '.cache')),
+    });
+    assert.equal(script.cachedDataRejected, false);
+  });
+
+  it('answers VERSION for every plugin byte for byte as the plugins themselves do, without reading stdin', () => {
+    for (const n of names) {
+      const fast = spawnSync(join(plugins, n), [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const full = spawnSync(process.execPath, [join(plugins, core[0]!), n], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(fast.status, 0, `${n}: ${fast.stderr}`);
+      assert.equal(full.status, 0, `${n}: ${full.stderr}`);
+      assert.equal(fast.stdout, full.stdout, n);
+      assert.equal(fast.stderr, '');
+    }
+  });
+
+  it('hands everything else to the core: usage without CNI_COMMAND, errors, unknown names', () => {
+    const usage = spawnSync(join(plugins, 'ptp'), [], { env: { PATH: env.PATH }, encoding: 'utf8' });
+    assert.equal(usage.status, 0);
+    assert.match(usage.stderr, /CNI protocol versions supported: /);
+    const bad = spawnSync(join(plugins, 'ptp'), [], { env: { PATH: env.PATH, CNI_COMMAND: 'ADD' }, encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.equal(JSON.parse(bad.stdout).code, 4);
+    const unknown = spawnSync(join(plugins, '.tscni'), ['nosuch'], { env, encoding: 'utf8' });
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /no plugin named "nosuch"/);
+  });
+});
