@@ -5,7 +5,7 @@
 // child_process. Each built-in becomes a module whose exports are getters that require the
 // real one when first read; esbuild's interop reads named imports at the call site
 // (`(0, import_x.f)(...)`), so nothing is loaded before it is used.
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +21,8 @@ export function lazyBuiltins() {
     setup(build) {
       build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
         const id = args.path.replace(/^node:/, '');
-        if (!builtinModules.includes(id) || ALREADY_LOADED.has(id)) return undefined;
+        // isBuiltin of the `node:` form also knows the scheme-only ones (node:sea).
+        if (!isBuiltin(`node:${id}`) || ALREADY_LOADED.has(id)) return undefined;
         // The real module, required from inside the lazy wrapper.
         if (args.namespace === NAMESPACE) return { path: `node:${id}`, external: true };
         return { path: id, namespace: NAMESPACE };
