@@ -16,6 +16,8 @@ export interface StoreFs {
   readdirSync(path: string): string[];
   /** The directory's modification time in nanoseconds. */
   mtimeNs(path: string): bigint;
+  /** Sets the directory's modification time to a moment just past, and returns it in nanoseconds. */
+  stampMtime(path: string): bigint;
 }
 
 /** node:fs itself. @example new Store('/var/lib/cni/networks', 'mynet', nodeStoreFs) */
@@ -29,6 +31,12 @@ export const nodeStoreFs: StoreFs = {
   unlinkSync: (path) => fs.unlinkSync(path),
   readdirSync: (path) => fs.readdirSync(path),
   mtimeNs: (path) => fs.statSync(path, { bigint: true }).mtimeNs,
+  stampMtime: (path) => {
+    // Half a second to a second ago: any later change by anyone gets the kernel's current
+    // time, which can never equal it (see store-index.ts).
+    fs.utimesSync(path, fs.statSync(path).atime, Date.now() / 1000 - 0.5 - Math.random() / 2);
+    return fs.statSync(path, { bigint: true }).mtimeNs;
+  },
 };
 
 /**

@@ -5,11 +5,17 @@
  * plugin shares the directory and ignores the index: its name is not an IP address and its
  * content never equals an owner, so it is neither a reservation nor matched on DEL.
  *
- * The index is trusted only while it describes the directory: it records the directory's
- * mtime, and it must list exactly the reservation files present. A reservation made or
- * released by another writer (the Go plugin, a person) changes both, and the index is then
- * rebuilt from the files. It is written in place, never renamed, so that writing it does not
- * itself change the directory's mtime.
+ * The index is trusted only while it describes the directory. After its own changes, holding
+ * the lock, tscni sets the directory's mtime to a moment just past (a stamp) and records it in
+ * the index: a reservation made or released by any other writer (the Go plugin, a person)
+ * afterwards sets the mtime to the kernel's current time, which cannot equal a stamp from the
+ * past, so an index whose stamp still matches is current without listing the directory (with
+ * 5,000 reservations the listing alone cost more than the rest of an ADD). An index without a
+ * stamp, or with another mtime, is checked against the listing and rebuilt from the files when
+ * it differs. The mtime alone could not be trusted without the stamp: the kernel's file times
+ * are coarse (a clock tick), and a foreign change within the tick of tscni's own would keep it.
+ * The index is written in place, never renamed, so that writing it does not itself change the
+ * directory's mtime.
  */
 import { join } from 'node:path';
 import { parseIP } from '@tscni/spec/ip';
@@ -38,6 +44,8 @@ export function goTrimSpace(s: string): string {
 interface IndexFile {
   format: string;
   dirMtimeNs: string;
+  /** Whether dirMtimeNs is a stamp tscni set (older tscni versions did not stamp). */
+  stamped?: boolean;
   reservations: Record<string, string>;
 }
 
@@ -47,6 +55,8 @@ export interface LoadedIndex {
   exists: boolean;
   /** Whether it had to be rebuilt from the reservation files. */
   rebuilt: boolean;
+  /** Whether its stamp did not match, so that it must be written again to be trusted next time. */
+  restamp: boolean;
 }
 
 function readIndex(fs: StoreFs, dir: string): IndexFile | undefined | null {
@@ -94,17 +104,20 @@ function rebuild(fs: StoreFs, dir: string, names: readonly string[]): Owners {
  */
 export function loadIndex(fs: StoreFs, dir: string): LoadedIndex {
   const mtime = fs.mtimeNs(dir);
-  const names = fs.readdirSync(dir).filter(isReservationName);
   const index = readIndex(fs, dir);
-  if (index && describes(index, mtime, names)) {
-    return { owners: new Map(Object.entries(index.reservations)), exists: true, rebuilt: false };
+  if (index && index.stamped === true && index.dirMtimeNs === String(mtime)) {
+    return { owners: new Map(Object.entries(index.reservations)), exists: true, rebuilt: false, restamp: false };
   }
-  return { owners: rebuild(fs, dir, names), exists: index !== null, rebuilt: true };
+  const names = fs.readdirSync(dir).filter(isReservationName);
+  if (index && describes(index, mtime, names)) {
+    return { owners: new Map(Object.entries(index.reservations)), exists: true, rebuilt: false, restamp: true };
+  }
+  return { owners: rebuild(fs, dir, names), exists: index !== null, rebuilt: true, restamp: true };
 }
 
 /**
- * Writes the index after the directory's changes, stamped with the directory's mtime. Call
- * it holding the lock, after the last change to the directory.
+ * Writes the index after the directory's changes, with a fresh stamp of the directory's
+ * mtime. Call it holding the lock, after the last change to the directory.
  *
  * @example saveIndex(nodeStoreFs, dir, owners, loaded.exists)
  */
@@ -112,6 +125,6 @@ export function saveIndex(fs: StoreFs, dir: string, owners: Owners, exists: bool
   const path = join(dir, INDEX_FILE);
   // Creating the file changes the directory's mtime; do it before reading the mtime.
   if (!exists) fs.closeSync(fs.openSync(path, 'a', 0o600));
-  const body: IndexFile = { format: FORMAT, dirMtimeNs: String(fs.mtimeNs(dir)), reservations: Object.fromEntries(owners) };
+  const body: IndexFile = { format: FORMAT, dirMtimeNs: String(fs.stampMtime(dir)), stamped: true, reservations: Object.fromEntries(owners) };
   fs.writeFileSync(path, JSON.stringify(body), { mode: 0o600 });
 }

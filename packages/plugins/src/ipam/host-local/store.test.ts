@@ -14,11 +14,16 @@ let nets = 0;
 const ip = (s: string): Addr => parseAddr(s)!;
 
 /** node:fs counting the files opened for reading, by name. */
-function countingFs(): StoreFs & { reads: string[] } {
+function countingFs(): StoreFs & { reads: string[]; listings: number } {
   const reads: string[] = [];
-  return {
+  const counted: StoreFs & { reads: string[]; listings: number } = {
     ...nodeStoreFs,
     reads,
+    listings: 0,
+    readdirSync: (path: string) => {
+      counted.listings++;
+      return nodeStoreFs.readdirSync(path);
+    },
     readFileSync: (path) => {
       reads.push(path.slice(path.lastIndexOf('/') + 1));
       return nodeStoreFs.readFileSync(path);
@@ -28,6 +33,7 @@ function countingFs(): StoreFs & { reads: string[] } {
       return nodeStoreFs.openSync(path, flags, mode);
     },
   };
+  return counted;
 }
 
 function newStore(fs: StoreFs = nodeStoreFs): Store {
@@ -125,6 +131,42 @@ describe('host-local store', () => {
       fs.reads.length = 0;
       assert.equal(store.locked((tx) => tx.findByID('c4999', 'eth0')), true);
       assert.deepEqual(fs.reads, [INDEX_FILE]);
+    });
+
+    it('is trusted on its stamp alone: no listing of the directory once tscni wrote it', () => {
+      const fs = countingFs();
+      const store = newStore(fs);
+      store.locked((tx) => {
+        for (let k = 0; k < 100; k++) tx.reserve(`c${k}`, 'eth0', { family: 4, value: 0x0a000002n + BigInt(k) }, 0);
+      });
+      fs.listings = 0;
+      store.locked((tx) => tx.reserve('c100', 'eth0', ip('10.0.1.0'), 0));
+      store.locked((tx) => tx.releaseByID('c7', 'eth0'));
+      assert.equal(store.locked((tx) => tx.findByID('c100', 'eth0')), true);
+      assert.equal(fs.listings, 0);
+      const stamp = statSync(store.dir, { bigint: true }).mtimeNs;
+      assert.equal((JSON.parse(readFileSync(join(store.dir, INDEX_FILE), 'utf8')) as { dirMtimeNs: string }).dirMtimeNs, String(stamp));
+      assert.ok(stamp < BigInt(Date.now()) * 1_000_000n, 'the stamp lies in the past');
+    });
+
+    it("trusts an older tscni's index (no stamp) after checking the listing, and stamps it", () => {
+      const fs = countingFs();
+      const store = newStore(fs);
+      store.locked((tx) => tx.reserve('c1', 'eth0', ip('10.0.0.2'), 0));
+      const path = join(store.dir, INDEX_FILE);
+      const old = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      delete old['stamped'];
+      old['dirMtimeNs'] = String(statSync(store.dir, { bigint: true }).mtimeNs);
+      writeFileSync(path, JSON.stringify(old));
+      fs.listings = 0;
+      fs.reads.length = 0;
+      assert.equal(store.locked((tx) => tx.findByID('c1', 'eth0')), true);
+      assert.equal(fs.listings, 1);
+      assert.deepEqual(fs.reads, [INDEX_FILE]);
+      assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { stamped?: boolean }).stamped, true);
+      fs.listings = 0;
+      assert.equal(store.locked((tx) => tx.findByID('c1', 'eth0')), true);
+      assert.equal(fs.listings, 0);
     });
 
     it('rebuilds (and reads every file) once after the Go plugin changed the directory', () => {

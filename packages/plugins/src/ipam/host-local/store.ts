@@ -206,7 +206,7 @@ export class Store {
         if (out instanceof Promise) throw new Error('Store.locked needs a synchronous function');
         return out;
       } finally {
-        if (tx.changed || index.rebuilt) saveIndex(this.fs, this.dir, index.owners, index.exists);
+        if (tx.changed || index.restamp) saveIndex(this.fs, this.dir, index.owners, index.exists);
       }
     } finally {
       // Closing the descriptor releases the flock.
