@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, renameSync,
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import { koffiAddon } from './koffi-addon.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 
@@ -26,8 +27,10 @@ const out = outArg >= 0 ? resolve(args[outArg + 1] ?? '') : join(root, process.e
 // 36 -> 28 ms, loopback ADD 52 -> 43 ms).
 const useCodeCache = !args.includes('--no-code-cache');
 
-const { SEA_BUNDLE_ASSET } = await import(join(root, 'packages/plugins/lib/worker-task.js'));
-const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+const { SEA_BUNDLE_ASSET, SEA_CACHE_ASSET } = await import(join(root, 'packages/plugins/lib/sea-assets.js'));
+const { wrapCommonJs } = await import(join(root, 'packages/plugins/lib/core-runner.js'));
+const { PLUGINS, pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+const { encodePluginInfo } = await import(join(root, 'packages/spec/lib/version.js'));
 const KOFFI_ASSET = 'koffi.node';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -98,8 +101,27 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 try {
   const koffi = koffiAddon();
-  const main = join(stage, 'plugins.js');
-  await bundle(main, koffi);
+  // The core (main.ts with every plugin) is an asset with the code cache made here, by the very
+  // Node that becomes the executable; the main script is the small launcher that answers
+  // VERSION from a table and otherwise runs the core (packages/plugins/src/sea-launcher.ts).
+  const core = join(stage, 'plugins.js');
+  await bundle(core, koffi);
+  const coreCache = join(stage, 'plugins.cache');
+  if (useCodeCache) writeFileSync(coreCache, new Script(wrapCommonJs(readFileSync(core, 'utf8')), { filename: core }).createCachedData());
+  const main = join(stage, 'launcher.js');
+  await build({
+    entryPoints: [join(root, 'packages/plugins/lib/sea-launcher.js')],
+    outfile: main,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    legalComments: 'none',
+    define: {
+      TSCNI_VERSION_REPLIES: JSON.stringify(Object.fromEntries(pluginNames().map((n) => [n, encodePluginInfo(PLUGINS[n].info.versions)]))),
+    },
+  });
   const config = join(stage, 'sea-config.json');
   const blob = join(stage, 'sea.blob');
   writeFileSync(
@@ -109,7 +131,7 @@ try {
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache,
-      assets: { [SEA_BUNDLE_ASSET]: main, [KOFFI_ASSET]: koffi.file },
+      assets: { [SEA_BUNDLE_ASSET]: core, [KOFFI_ASSET]: koffi.file, ...(useCodeCache ? { [SEA_CACHE_ASSET]: coreCache } : {}) },
     }),
   );
   run(process.execPath, ['--experimental-sea-config', config]);
@@ -119,7 +141,7 @@ try {
   hideNodeEnvironment(exe);
   run(process.execPath, [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE]);
   chmodSync(exe, 0o755);
-  for (const f of [main, config, blob]) rmSync(f);
+  for (const f of [main, core, coreCache, config, blob]) rmSync(f, { force: true });
   for (const name of pluginNames()) linkSync(exe, join(stage, name));
 
   rmSync(out, { recursive: true, force: true });

@@ -80,9 +80,9 @@ const coreHash = createHash('sha256').update(coreSource).digest('hex').slice(0, 
 const coreFile = `.tscni-core-${coreHash}.cjs`;
 const coreCache = `.tscni-core-${coreHash}.cache`;
 renameSync(coreTmp, join(plugins, coreFile));
-// The wrapper must be the launcher's, character for character: V8 checks the source it gets.
-const wrapped = `(function (exports, require, module, __filename, __dirname) {${coreSource}\n})`;
-writeFileSync(join(plugins, coreCache), new Script(wrapped, { filename: join(plugins, coreFile) }).createCachedData());
+// The launcher's own wrapper, character for character: V8 checks the source it gets.
+const { wrapCommonJs } = await import(join(root, 'packages/plugins/lib/core-runner.js'));
+writeFileSync(join(plugins, coreCache), new Script(wrapCommonJs(coreSource), { filename: join(plugins, coreFile) }).createCachedData());
 
 const { PLUGINS, pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
 const { encodePluginInfo } = await import(join(root, 'packages/spec/lib/version.js'));

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Script } from 'node:vm';
+import { wrapCommonJs } from '@tscni/plugins/core-runner';
 import { repoRoot } from '../helpers/host.js';
 
 const plugins = join(repoRoot, process.env['TSCNI_DIST'] ?? 'dist', 'plugins');
@@ -31,7 +32,7 @@ describe('the plugins launcher', () => {
   it("has a code cache this Node accepts for the core, wrapped as the launcher wraps it", () => {
     const file = join(plugins, core[0]!);
     const source = readFileSync(file, 'utf8');
-    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    const script = new Script(wrapCommonJs(source), {
       filename: file,
       cachedData: readFileSync(file.replace(/\.cjs$/, '.cache')),
     });

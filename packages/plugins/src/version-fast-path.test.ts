@@ -7,8 +7,13 @@ const replies = { ptp: 'PTP\n', 'host-local': 'HL\n', dhcp: 'DHCP\n' };
 
 describe('the launcher answers VERSION from its table', () => {
   it('answers a plain VERSION for the invoked name or the named plugin', () => {
-    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['node', '/opt/cni/bin/ptp'], replies, basename), 'PTP\n');
-    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['node', '/x/.tscni', 'host-local'], replies, basename), 'HL\n');
+    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['node', '/opt/cni/bin/ptp'], '/usr/bin/node', replies, basename), 'PTP\n');
+    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['node', '/x/.tscni', 'host-local'], '/usr/bin/node', replies, basename), 'HL\n');
+  });
+  it('in a single executable, finds the name in the executable it was started through, as main.ts does', () => {
+    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['bridge', 'bridge'], '/opt/cni/bin/dhcp', replies, basename), 'DHCP\n');
+    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['x', 'x', 'ptp'], '/opt/cni/bin/.tscni', replies, basename), 'PTP\n');
+    assert.equal(versionReply({ CNI_COMMAND: 'VERSION' }, ['x', 'x', 'daemon'], '/opt/cni/bin/dhcp', replies, basename), undefined);
   });
   it('leaves everything else to the plugins: other commands, unknown names, subcommands, other spellings', () => {
     for (const [env, argv] of [
@@ -20,7 +25,7 @@ describe('the launcher answers VERSION from its table', () => {
       [{ CNI_COMMAND: 'VERSION' }, ['node', '/opt/cni/bin/dhcp', 'daemon']],
       [{ CNI_COMMAND: 'VERSION' }, ['node', '/x/.tscni', 'dhcp', 'daemon']],
     ] as const) {
-      assert.equal(versionReply(env, argv, replies, basename), undefined, `${JSON.stringify(env)} ${argv.join(' ')}`);
+      assert.equal(versionReply(env, argv, '/usr/bin/node', replies, basename), undefined, `${JSON.stringify(env)} ${argv.join(' ')}`);
     }
   });
 });

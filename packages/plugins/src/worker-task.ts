@@ -9,9 +9,8 @@
  */
 import { getAsset, isSea } from 'node:sea';
 import { isMainThread, Worker, workerData, type WorkerOptions } from 'node:worker_threads';
+import { SEA_BUNDLE_ASSET } from './sea-assets.js';
 
-/** The SEA asset holding the plugins bundle (the same code as the executable's main script). */
-export const SEA_BUNDLE_ASSET = 'plugins.js';
 
 export interface WorkerTaskModule {
   /** Runs in the worker; `data` is what startWorkerTask was given. */
