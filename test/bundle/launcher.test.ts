@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Script } from 'node:vm';
@@ -47,6 +48,24 @@ describe('the plugins launcher', () => {
       assert.equal(full.status, 0, `${n}: ${full.stderr}`);
       assert.equal(fast.stdout, full.stdout, n);
       assert.equal(fast.stderr, '');
+    }
+  });
+
+  it('says what is wrong, as a CNI error, when the core is missing (a partial install); VERSION still answers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tscni-launcher-'));
+    try {
+      copyFileSync(join(plugins, '.tscni'), join(dir, 'ptp'));
+      chmodSync(join(dir, 'ptp'), 0o755);
+      const version = spawnSync(join(dir, 'ptp'), [], { env, encoding: 'utf8' });
+      assert.equal(version.status, 0, version.stderr);
+      const add = spawnSync(join(dir, 'ptp'), [], { env: { PATH: env.PATH, CNI_COMMAND: 'ADD' }, encoding: 'utf8' });
+      assert.equal(add.status, 1);
+      assert.equal(add.stderr, '');
+      const err = JSON.parse(add.stdout) as { code: number; msg: string };
+      assert.equal(err.code, 999);
+      assert.match(err.msg, /cannot read the plugins' core .*\.tscni-core-[0-9a-f]{12}\.cjs \(ENOENT\); reinstall/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,7 @@
  * code cache that the build made for that exact file, so that a plugin process neither
  * compiles half a megabyte of JavaScript for VERSION nor parses it again for ADD and DEL.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { runCommonJs } from './core-runner.js';
 import { answerVersion } from './version-fast-path.js';
@@ -15,10 +15,23 @@ declare const TSCNI_VERSION_REPLIES: Readonly<Record<string, string>>;
 declare const TSCNI_CORE_FILE: string;
 declare const TSCNI_CORE_CACHE: string;
 
+/** A partial install: the runtime gets a CNI error it can show, not a stack trace. */
+function coreMissing(file: string, e: unknown): void {
+  const why = (e as NodeJS.ErrnoException).code ?? String(e);
+  const msg = `tscni: cannot read the plugins' core ${file} (${why}); reinstall the plugins (cnitool install)`;
+  writeSync(1, `${JSON.stringify({ code: 999, msg }, null, 4)}\n`);
+  process.exitCode = 1;
+}
+
 function runCore(): void {
   const dir = dirname(__filename);
   const file = join(dir, TSCNI_CORE_FILE);
-  const source = readFileSync(file, 'utf8');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    return coreMissing(file, e);
+  }
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(join(dir, TSCNI_CORE_CACHE));
