@@ -7,18 +7,21 @@ import type { IPFamily } from './addr.js';
 import { ruleKey } from './iptables-rule.js';
 import type { IptablesTable } from './iptables-save.js';
 import { defaultRunner, describeFailure, type CommandRunner } from './run.js';
+import { keepListing } from './table-prefetch.js';
 
 /**
- * Why the family's iptables cannot be used, or undefined when it can: one cheap listing of a
- * table's built-in chain (go-iptables' `List(table, chain)`, as the reference tries it).
+ * Why the family's iptables cannot be used, or undefined when it can, as the reference tries
+ * it with go-iptables' `List(table, chain)`: here a listing of the whole table, which the
+ * caller's next read of that table then uses (table-prefetch.ts) instead of a second run.
  *
  * @example if (iptablesUnusable('ipv6', 'nat', 'OUTPUT') === undefined) applyIptablesBatch(v6Batch)
  */
 export function iptablesUnusable(family: IPFamily, table: string, chain: string, runner: CommandRunner = defaultRunner()): string | undefined {
-  const tool = family === 'ipv4' ? 'iptables' : 'ip6tables';
-  // "-S <chain> 1" prints at most one rule, so a long chain costs nothing.
-  const r = runner.run(tool, ['-w', '-t', table, '-S', chain, '1']);
-  return r.status === 0 && !r.error ? undefined : `${tool} -t ${table} -S ${chain}: ${describeFailure(r)}`;
+  const tool = family === 'ipv4' ? 'iptables-save' : 'ip6tables-save';
+  const r = runner.run(tool, ['-t', table]);
+  if (r.status !== 0 || r.error) return `${tool} -t ${table} (for ${chain}): ${describeFailure(r)}`;
+  keepListing(runner, family, table, r.stdout);
+  return undefined;
 }
 
 /**

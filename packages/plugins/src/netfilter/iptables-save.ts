@@ -5,6 +5,7 @@
 import type { IPFamily } from './addr.js';
 import { splitRuleWords } from './iptables-rule.js';
 import { defaultRunner, describeFailure, type CommandRunner } from './run.js';
+import { takeListing } from './table-prefetch.js';
 
 /** One rule as iptables-save printed it. */
 export interface SavedRule {
@@ -149,6 +150,8 @@ export function saveTool(family: IPFamily): string {
  * @example readIptablesTable('ipv4', 'nat').hasChain('CNI-HOSTPORT-DNAT')
  */
 export function readIptablesTable(family: IPFamily, table: string, runner: CommandRunner = defaultRunner()): IptablesTable {
+  const kept = takeListing(runner, family, table);
+  if (kept !== undefined) return parseIptablesSave(kept, family, table);
   const tool = saveTool(family);
   const r = runner.run(tool, ['-t', table]);
   if (r.status !== 0) throw new Error(`${tool} -t ${table} failed: ${describeFailure(r)}`);

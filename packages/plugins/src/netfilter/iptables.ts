@@ -11,6 +11,7 @@ import { NetfilterError } from './errors.js';
 import { describeRule, readIptablesTable, ruleMatches, type IptablesTable, type RuleQuery, type SavedRule } from './iptables-save.js';
 import { joinRuleWords, quoteRuleWord, ruleKey } from './iptables-rule.js';
 import { defaultRunner, describeFailure, type CommandRunner } from './run.js';
+import { dropListings } from './table-prefetch.js';
 
 /** One change; see the {@link IptablesBatch} methods. */
 export type IptablesOp =
@@ -372,6 +373,7 @@ function undoPlans(plans: readonly RestorePlan[], runner: CommandRunner): IPFami
  */
 export function runRestore(family: IPFamily, text: string, runner: CommandRunner = defaultRunner()): NetfilterError | undefined {
   const tool = restoreTool(family);
+  dropListings(runner);
   const r = runner.run(tool, ['--noflush', '--wait'], text);
   if (r.status === 0 && !r.error) return undefined;
   const lines = text.split('\n');

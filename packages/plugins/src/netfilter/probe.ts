@@ -3,22 +3,24 @@
  * tool run each, remembered per runner (a plugin process asks at most once per backend).
  */
 import { defaultRunner, type CommandRunner } from './run.js';
+import { keepListing } from './table-prefetch.js';
 
 const iptablesCache = new WeakMap<CommandRunner, boolean>();
 const nftablesCache = new WeakMap<CommandRunner, boolean>();
 
 /**
- * Whether iptables (IPv4) can read its filter table's INPUT chain, as the reference's
- * `ChainExists("filter", "INPUT")`.
+ * Whether iptables (IPv4) works, as the reference's SupportsIPTables asks. It lists the nat
+ * table where the reference lists filter's INPUT chain: every caller goes on to read the nat
+ * table, which then uses this listing (table-prefetch.ts) instead of running the tool again.
  *
  * @example if (!supportsIPTables() && supportsNFTables()) backend = 'nftables';
  */
 export function supportsIPTables(runner: CommandRunner = defaultRunner()): boolean {
   let ok = iptablesCache.get(runner);
   if (ok === undefined) {
-    // "-S INPUT 1" prints at most one rule, so a long INPUT chain costs nothing.
-    const r = runner.run('iptables', ['-w', '-t', 'filter', '-S', 'INPUT', '1']);
+    const r = runner.run('iptables-save', ['-t', 'nat']);
     ok = r.status === 0 && !r.error;
+    if (ok) keepListing(runner, 'ipv4', 'nat', r.stdout);
     iptablesCache.set(runner, ok);
   }
   return ok;
