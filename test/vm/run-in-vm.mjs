@@ -165,6 +165,9 @@ if (!command) {
 ensurePackages();
 const kernel = findKernel();
 const work = mkdtempSync(join(tmpdir(), 'tscni-vm-'));
+// Exit only after the finally: process.exit inside the try would skip it and leave the
+// initramfs (and the guest's results) behind in /tmp on every run.
+let exitCode = 2;
 try {
   const results = join(work, 'results');
   mkdirSync(results);
@@ -175,12 +178,12 @@ try {
   const statusFile = join(results, 'status');
   if (!existsSync(statusFile)) {
     process.stderr.write(`vm: the guest did not finish the command; console log:\n${consoleLog}\n`);
-    process.exit(2);
+  } else {
+    process.stdout.write(readFileSync(join(results, 'output'), 'utf8'));
+    exitCode = Number(readFileSync(statusFile, 'utf8').trim());
+    log(`guest finished in ${((Date.now() - started) / 1000).toFixed(1)} s with status ${exitCode}`);
   }
-  process.stdout.write(readFileSync(join(results, 'output'), 'utf8'));
-  const status = Number(readFileSync(statusFile, 'utf8').trim());
-  log(`guest finished in ${((Date.now() - started) / 1000).toFixed(1)} s with status ${status}`);
-  process.exit(status);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+process.exit(exitCode);
