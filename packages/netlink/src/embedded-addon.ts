@@ -1,8 +1,8 @@
 /**
  * A native addon carried inside a Node single executable (the SEA build of the plugins, see
  * scripts/build-sea.mjs): Node loads addons only from files, so the embedded bytes are written
- * once to a root-owned cache directory under a name that holds their SHA-256, verified by that
- * hash every time, and loaded from there with process.dlopen.
+ * once to a root-owned cache directory under a name that holds their SHA-256, compared byte
+ * for byte with the embedded copy every time, and loaded from there with process.dlopen.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -36,11 +36,15 @@ function checkPrivate(path: string, kind: 'directory' | 'file'): void {
   }
 }
 
-/** Whether `file` is there, private and has the hash; anything else is replaced (an error writing it is the one to report). */
-function holds(file: string, expectedSha256: string): boolean {
+/**
+ * Whether `file` is there, private and exactly `bytes`; anything else is replaced (an error
+ * writing it is the one to report). A comparison, not a hash: on every plugin start it costs
+ * a tenth of a millisecond, where hashing (and loading crypto for it) cost several.
+ */
+function holds(file: string, bytes: Uint8Array): boolean {
   try {
     checkPrivate(file, 'file');
-    return sha256(readFileSync(file)) === expectedSha256;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(readFileSync(file));
   } catch {
     return false;
   }
@@ -48,7 +52,7 @@ function holds(file: string, expectedSha256: string): boolean {
 
 /**
  * The path of `bytes` cached in `dir` as `<name>-<sha256 prefix>.node`: reused when the file
- * there has exactly that hash, else written to a temporary file and renamed over it, so that
+ * there holds exactly those bytes, else (once the bytes are checked against the hash) written to a temporary file and renamed over it, so that
  * concurrent plugin starts never load a half-written file.
  *
  * @example cacheAddon(bytes, sha256Hex, 'koffi', '/var/lib/cni/tscni') // '/var/lib/cni/tscni/koffi-1a2b….node'
@@ -57,7 +61,7 @@ export function cacheAddon(bytes: Uint8Array, expectedSha256: string, name: stri
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   checkPrivate(dir, 'directory');
   const file = join(dir, `${name}-${expectedSha256.slice(0, 16)}.node`);
-  if (holds(file, expectedSha256)) return file;
+  if (holds(file, bytes)) return file;
   if (sha256(bytes) !== expectedSha256) throw new Error(`the embedded ${name} addon does not match its hash: the executable is damaged`);
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fd = openSync(tmp, 'wx', 0o444);
