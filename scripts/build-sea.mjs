@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { nodeBundle, versionReplies } from './bundle-common.mjs';
 import { koffiAddon } from './koffi-addon.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 
@@ -29,8 +30,7 @@ const useCodeCache = !args.includes('--no-code-cache');
 
 const { SEA_BUNDLE_ASSET, SEA_CACHE_ASSET } = await import(join(root, 'packages/plugins/lib/sea-assets.js'));
 const { wrapCommonJs } = await import(join(root, 'packages/plugins/lib/core-runner.js'));
-const { PLUGINS, pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
-const { encodePluginInfo } = await import(join(root, 'packages/spec/lib/version.js'));
+const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
 const KOFFI_ASSET = 'koffi.node';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -60,15 +60,9 @@ async function bundle(file, koffi) {
   const shim = 'tscni-sea-koffi';
   const loader = join(root, 'packages/netlink/lib/embedded-addon.js');
   await build({
+    ...nodeBundle,
     entryPoints: [join(root, 'packages/plugins/lib/main.js')],
     outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    legalComments: 'none',
-    logOverride: { 'empty-import-meta': 'silent' },
     plugins: [
       lazyBuiltins(),
       {
@@ -110,17 +104,10 @@ try {
   if (useCodeCache) writeFileSync(coreCache, new Script(wrapCommonJs(readFileSync(core, 'utf8')), { filename: core }).createCachedData());
   const main = join(stage, 'launcher.js');
   await build({
+    ...nodeBundle,
     entryPoints: [join(root, 'packages/plugins/lib/sea-launcher.js')],
     outfile: main,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    legalComments: 'none',
-    define: {
-      TSCNI_VERSION_REPLIES: JSON.stringify(Object.fromEntries(pluginNames().map((n) => [n, encodePluginInfo(PLUGINS[n].info.versions)]))),
-    },
+    define: { TSCNI_VERSION_REPLIES: JSON.stringify(await versionReplies()) },
   });
   const config = join(stage, 'sea-config.json');
   const blob = join(stage, 'sea.blob');

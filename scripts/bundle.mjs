@@ -9,6 +9,7 @@ import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, renameSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { nodeBundle, versionReplies } from './bundle-common.mjs';
 import { koffiAddon } from './koffi-addon.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 
@@ -30,16 +31,9 @@ const PLUGIN_LAUNCHER =
 if (PLUGIN_LAUNCHER.length > 127) throw new Error('plugin launcher line too long for older kernels');
 
 const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  logLevel: 'warning',
-  legalComments: 'none',
-  // A native module: resolved at run time from node_modules (cnitool install copies it).
+  ...nodeBundle,
+  // A native module: cnitool resolves it from node_modules; the plugins' core loads its addon by path.
   external: ['koffi'],
-  // libc.ts falls back to __filename where import.meta is empty, on purpose.
-  logOverride: { 'empty-import-meta': 'silent' },
   plugins: [lazyBuiltins()],
 };
 
@@ -84,9 +78,7 @@ renameSync(coreTmp, join(plugins, coreFile));
 const { wrapCommonJs } = await import(join(root, 'packages/plugins/lib/core-runner.js'));
 writeFileSync(join(plugins, coreCache), new Script(wrapCommonJs(coreSource), { filename: join(plugins, coreFile) }).createCachedData());
 
-const { PLUGINS, pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
-const { encodePluginInfo } = await import(join(root, 'packages/spec/lib/version.js'));
-const versionReplies = Object.fromEntries(pluginNames().map((name) => [name, encodePluginInfo(PLUGINS[name].info.versions)]));
+const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
 await build({
   ...common,
   entryPoints: [join(root, 'packages/plugins/lib/launcher.js')],
@@ -95,7 +87,7 @@ await build({
   // Nothing but fs, path and vm: the launcher has no built-in worth deferring.
   plugins: [],
   define: {
-    TSCNI_VERSION_REPLIES: JSON.stringify(versionReplies),
+    TSCNI_VERSION_REPLIES: JSON.stringify(await versionReplies()),
     TSCNI_CORE_FILE: JSON.stringify(coreFile),
     TSCNI_CORE_CACHE: JSON.stringify(coreCache),
   },

@@ -43,6 +43,35 @@ export interface PluginOutcome {
 }
 
 /**
+ * The environment a runtime gives a plugin for `call`: PATH and the CNI variables.
+ *
+ * @example spawn(join(PLUGIN_DIR, 'ptp'), [], { env: pluginEnv({ command: 'VERSION', config: {} }) })
+ */
+export function pluginEnv(call: PluginCall, dir = PLUGIN_DIR): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: call.command,
+    CNI_CONTAINERID: call.containerID ?? '',
+    CNI_NETNS: call.netns ?? '',
+    CNI_IFNAME: call.ifName ?? '',
+    CNI_ARGS: call.args ?? '',
+    CNI_PATH: call.path ?? dir,
+    ...call.env,
+  };
+}
+
+/** What a plugin run gave, with stdout parsed when it is JSON. @example pluginOutcome(0, '{}', '') */
+export function pluginOutcome(code: number | null, stdout: string, stderr: string): PluginOutcome {
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(stdout) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { code, stdout, stderr, ...(json ? { json } : {}) };
+}
+
+/**
  * Execs `<dir>/<name>` with the CNI variables and the config on stdin.
  *
  * @example const r = runPlugin('loopback', { command: 'ADD', config, netns: ns.path, containerID: 'c1', ifName: 'lo' });
@@ -54,22 +83,7 @@ export function runPlugin(name: string, call: PluginCall, dir = PLUGIN_DIR): Plu
   const r = spawnSync(cmd, argv, {
     input: typeof call.config === 'string' ? call.config : JSON.stringify(call.config),
     encoding: 'utf8',
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      CNI_COMMAND: call.command,
-      CNI_CONTAINERID: call.containerID ?? '',
-      CNI_NETNS: call.netns ?? '',
-      CNI_IFNAME: call.ifName ?? '',
-      CNI_ARGS: call.args ?? '',
-      CNI_PATH: call.path ?? dir,
-      ...call.env,
-    },
+    env: pluginEnv(call, dir),
   });
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ...(json ? { json } : {}) };
+  return pluginOutcome(r.status, r.stdout, r.stderr);
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchNetns, type ScratchNetns } from '@tscni/netlink/testing/scratch-netns';
-import { PLUGIN_DIR, runPlugin, type PluginCall, type PluginOutcome } from '../../../testing/run-plugin.js';
+import { PLUGIN_DIR, pluginEnv, pluginOutcome, runPlugin, type PluginCall, type PluginOutcome } from '../../../testing/run-plugin.js';
 import { dhcpClientLab, waitFor, type Dnsmasq } from '../client/dnsmasq-lab.js';
 
 export { SERVER_IP } from '../client/dnsmasq-lab.js';
@@ -101,31 +101,13 @@ export function dhcpLab(): DhcpLab {
       return runPlugin(name, { ...call, hostNetns: host.name });
     },
     runAsync(name, call) {
-      const env = {
-        PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        CNI_COMMAND: call.command,
-        CNI_CONTAINERID: call.containerID ?? '',
-        CNI_NETNS: call.netns ?? '',
-        CNI_IFNAME: call.ifName ?? '',
-        CNI_ARGS: call.args ?? '',
-        CNI_PATH: call.path ?? PLUGIN_DIR,
-        ...call.env,
-      };
       return new Promise((resolve) => {
-        const child = spawn('ip', ['netns', 'exec', host.name, join(PLUGIN_DIR, name)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('ip', ['netns', 'exec', host.name, join(PLUGIN_DIR, name)], { env: pluginEnv(call), stdio: ['pipe', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => {
-          let json: Record<string, unknown> | undefined;
-          try {
-            json = JSON.parse(stdout) as Record<string, unknown>;
-          } catch {
-            json = undefined;
-          }
-          resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
-        });
+        child.on('exit', (code) => resolve(pluginOutcome(code, stdout, stderr)));
         child.stdin.end(typeof call.config === 'string' ? call.config : JSON.stringify(call.config));
       });
     },
