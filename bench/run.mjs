@@ -86,6 +86,13 @@ function revision() {
   return { commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no', '--', 'packages', 'scripts']) !== '' };
 }
 
+/** The Go reference plugins' upstream version, from Debian's package (undefined when unknown). */
+function referenceVersion() {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'containernetworking-plugins'], { encoding: 'utf8' });
+  const m = r.status === 0 ? /^(?:\d+:)?([\d.]+)/.exec(r.stdout.trim()) : null;
+  return m?.[1];
+}
+
 function machine() {
   const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
   const uname = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
@@ -158,6 +165,7 @@ async function main() {
       concurrency: ctx.concurrency,
       oursSets: oursSets.map((s) => s.key),
       runtimes: runtimes.map((r) => r.key),
+      referenceVersion: referenceVersion(),
       plugins: Object.fromEntries(sets.map((s) => [s.key, s.dir.startsWith(`${root}/`) ? relative(root, s.dir) : s.dir])),
       scenarios,
     };

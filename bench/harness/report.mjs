@@ -162,7 +162,7 @@ export function renderReport(rows, meta) {
       `${meta.rounds} rounds (${meta.concurrentRounds} for the concurrent bursts, ${meta.versionRounds} for VERSION), ` +
       `load average ${m.loadBefore} at the start. Medians; ` +
       `"ours" is tscni's plugins (${meta.oursSets.map((s) => (s === 'sea' ? 'the SEA build' : 'the bundle')).join(' and ')}), ` +
-      `the baseline the Go reference plugins v1.1.1 unless the row says otherwise.`,
+      `the baseline the Go reference plugins${meta.referenceVersion ? ` v${meta.referenceVersion}` : ''} unless the row says otherwise.`,
     '',
     markdownTable(rows),
     '',

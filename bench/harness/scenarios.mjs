@@ -17,6 +17,15 @@ function rotation(combos, r) {
   return [...combos.slice(k), ...combos.slice(0, k)];
 }
 
+/** One untimed call per item (round -1), then `rounds` interleaved rounds, with progress. */
+async function interleave(ctx, scenario, items, rounds, once) {
+  for (const item of items) await once(item, -1);
+  for (let r = 0; r < rounds; r++) {
+    for (const item of rotation(items, r)) await once(item, r);
+    ctx.progress(scenario, r + 1, rounds);
+  }
+}
+
 class Samples {
   constructor() {
     this.samples = {};
@@ -85,11 +94,7 @@ async function lifecycle(ctx, scenario, conflistFor, rtExtra = {}) {
       ctx.sandbox.delNetns(ns.name);
     }
   };
-  for (const combo of ctx.combos) await once(combo, -1);
-  for (let r = 0; r < ctx.rounds; r++) {
-    for (const combo of rotation(ctx.combos, r)) await once(combo, r);
-    ctx.progress(scenario, r + 1, ctx.rounds);
-  }
+  await interleave(ctx, scenario, ctx.combos, ctx.rounds, once);
   return out.toJSON();
 }
 
@@ -181,11 +186,7 @@ export async function hostLocalStore(ctx) {
     }
   };
   try {
-    for (const combo of ctx.combos) await once(combo, -1);
-    for (let r = 0; r < ctx.rounds; r++) {
-      for (const combo of rotation(ctx.combos, r)) await once(combo, r);
-      ctx.progress('store', r + 1, ctx.rounds);
-    }
+    await interleave(ctx, 'store', ctx.combos, ctx.rounds, once);
   } finally {
     for (const { ns } of state.values()) ctx.sandbox.delNetns(ns.name);
   }
@@ -215,7 +216,6 @@ export function duplicates(addresses) {
  */
 export async function concurrent(ctx) {
   const out = new Samples();
-  const rounds = ctx.concurrentRounds;
   const state = new Map();
   ctx.combos.forEach((combo, i) => {
     const d = dirs(ctx, combo, 'concurrent');
@@ -253,11 +253,7 @@ export async function concurrent(ctx) {
       for (const ns of namespaces) ctx.sandbox.delNetns(ns.name);
     }
   };
-  for (const combo of ctx.combos) await once(combo, -1);
-  for (let r = 0; r < rounds; r++) {
-    for (const combo of rotation(ctx.combos, r)) await once(combo, r);
-    ctx.progress('concurrent', r + 1, rounds);
-  }
+  await interleave(ctx, 'concurrent', ctx.combos, ctx.concurrentRounds, once);
   return out.toJSON();
 }
 
@@ -290,16 +286,11 @@ export async function version(ctx) {
     variants.push({ key: set.key, argv: [join(set.dir, 'bridge')], env: plain });
     variants.push({ key: `${set.key}+env`, argv: [join(set.dir, 'bridge')], env: noisy });
   }
-  const rounds = ctx.versionRounds;
   const once = async (v, round) => {
     const resp = await exec.request({ op: 'exec', argv: v.argv, env: pluginEnv(v.env), stdin: `{"cniVersion":"${CNI_VERSION}"}` });
     if (round >= 0) out.answer(v.key, 'exec', round, resp);
   };
-  for (const v of variants) await once(v, -1);
-  for (let r = 0; r < rounds; r++) {
-    for (const v of rotation(variants, r)) await once(v, r);
-    ctx.progress('version', r + 1, rounds);
-  }
+  await interleave(ctx, 'version', variants, ctx.versionRounds, once);
   return out.toJSON();
 }
 
@@ -310,7 +301,6 @@ export async function version(ctx) {
  */
 export async function rss(ctx) {
   const out = new Samples();
-  const rounds = ctx.rssRounds;
   const sets = [...ctx.oursSets, { key: 'ref', dir: ctx.referenceDir }];
   const state = new Map();
   sets.forEach((set, i) => {
@@ -344,11 +334,7 @@ export async function rss(ctx) {
       ctx.sandbox.delNetns(ns.name);
     }
   };
-  for (const key of state.keys()) await once(key, -1);
-  for (let r = 0; r < rounds; r++) {
-    for (const key of rotation([...state.keys()], r)) await once(key, r);
-    ctx.progress('rss', r + 1, rounds);
-  }
+  await interleave(ctx, 'rss', [...state.keys()], ctx.rssRounds, once);
   return out.toJSON();
 }
 
