@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { pluginMain } from '@tscni/skel/plugin-main';
 import type { Handlers } from '@tscni/skel';
 import { PLUGINS, pluginNames, type PluginEntry } from './registry.js';
+import { invocation } from './version-fast-path.js';
 import { isWorkerTask, runWorkerTask } from './worker-task.js';
 
 function lazyHandlers(entry: PluginEntry): Handlers {
@@ -19,14 +20,9 @@ function lazyHandlers(entry: PluginEntry): Handlers {
   return { add: call('add') as Handlers['add'], del: call('del'), check: call('check'), gc: call('gc'), status: call('status') };
 }
 
-const isPlugin = (n: string | undefined): n is string => n !== undefined && Object.prototype.hasOwnProperty.call(PLUGINS, n);
-// The name it was invoked by is argv[1] both for a script (the link to the bundle) and for the
-// single executable (Node puts argv[0] there); the SEA's execPath is the hard link it was started
-// through, which still names the plugin when a caller passed some other argv[0].
-const invokedAs = [process.argv[1], process.execPath].map((p) => basename(p ?? '')).find(isPlugin);
-const name = invokedAs ?? process.argv[2];
-const entry = isPlugin(name) ? PLUGINS[name] : undefined;
-const argv = process.argv.slice(invokedAs !== undefined ? 2 : 3);
+const isPlugin = (n: string): boolean => Object.prototype.hasOwnProperty.call(PLUGINS, n);
+const { name, rest: argv } = invocation(process.argv, process.execPath, isPlugin, basename);
+const entry = name !== undefined && isPlugin(name) ? PLUGINS[name] : undefined;
 const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
 if (isWorkerTask()) {
   // A worker this executable started for itself (worker-task.ts), e.g. a DHCP client.

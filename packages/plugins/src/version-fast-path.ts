@@ -3,9 +3,28 @@
  * (podman: VERSION, ADD, VERSION, DEL per container), and the answer depends only on the
  * plugin's name, so the build writes each name's exact reply into the launchers (the plain
  * bundle's and the single executable's) and they answer from that table without loading the
- * plugins' core.
+ * plugins' core. How an invocation names its plugin lives here too, shared with main.ts.
  */
 import { writeSync } from 'node:fs';
+
+/**
+ * The plugin an invocation names and the arguments after that name, for main.ts and the
+ * launchers alike: the invoked file (argv[1], also in a single executable), else the
+ * executable itself (a single executable started through a link with another argv[0]), else
+ * the first argument (`.tscni bridge`, `node main.js bridge`). `name` is unchecked in the
+ * last case, so that an error can repeat it.
+ *
+ * @example invocation(['node', '/opt/cni/bin/dhcp', 'daemon'], '/usr/bin/node', known, basename) // { name: 'dhcp', rest: ['daemon'] }
+ */
+export function invocation(
+  argv: readonly string[],
+  execPath: string,
+  known: (name: string) => boolean,
+  base: (path: string) => string,
+): { name: string | undefined; rest: string[] } {
+  const invokedAs = [argv[1], execPath].map((p) => base(p ?? '')).find(known);
+  return { name: invokedAs ?? argv[2], rest: argv.slice(invokedAs !== undefined ? 2 : 3) };
+}
 
 /**
  * The reply to print for this process when the fast path applies, else undefined (and the
@@ -25,12 +44,10 @@ export function versionReply(
   base: (path: string) => string,
 ): string | undefined {
   if (env['CNI_COMMAND'] !== 'VERSION') return undefined;
-  const has = (n: string | undefined): n is string => n !== undefined && Object.prototype.hasOwnProperty.call(replies, n);
-  const invokedAs = [argv[1], execPath].map((p) => base(p ?? '')).find(has);
-  const name = invokedAs ?? argv[2];
-  if (!has(name)) return undefined;
+  const known = (n: string): boolean => Object.prototype.hasOwnProperty.call(replies, n);
+  const { name, rest } = invocation(argv, execPath, known, base);
   // `dhcp daemon ...` and the like are subcommands, not the CNI protocol.
-  if (argv.length > (invokedAs !== undefined ? 2 : 3)) return undefined;
+  if (name === undefined || !known(name) || rest.length > 0) return undefined;
   return replies[name];
 }
 

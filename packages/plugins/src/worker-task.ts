@@ -11,7 +11,6 @@ import { getAsset, isSea } from 'node:sea';
 import { isMainThread, Worker, workerData, type WorkerOptions } from 'node:worker_threads';
 import { SEA_BUNDLE_ASSET } from './sea-assets.js';
 
-
 export interface WorkerTaskModule {
   /** Runs in the worker; `data` is what startWorkerTask was given. */
   runTask(data: unknown): void | Promise<void>;

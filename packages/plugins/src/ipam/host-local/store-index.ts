@@ -53,8 +53,6 @@ export interface LoadedIndex {
   owners: Owners;
   /** Whether the index file exists (writing a new one changes the directory). */
   exists: boolean;
-  /** Whether it had to be rebuilt from the reservation files. */
-  rebuilt: boolean;
   /** Whether its stamp did not match, so that it must be written again to be trusted next time. */
   restamp: boolean;
 }
@@ -106,13 +104,13 @@ export function loadIndex(fs: StoreFs, dir: string): LoadedIndex {
   const mtime = fs.mtimeNs(dir);
   const index = readIndex(fs, dir);
   if (index && index.stamped === true && index.dirMtimeNs === String(mtime)) {
-    return { owners: new Map(Object.entries(index.reservations)), exists: true, rebuilt: false, restamp: false };
+    return { owners: new Map(Object.entries(index.reservations)), exists: true, restamp: false };
   }
   const names = fs.readdirSync(dir).filter(isReservationName);
   if (index && describes(index, mtime, names)) {
-    return { owners: new Map(Object.entries(index.reservations)), exists: true, rebuilt: false, restamp: true };
+    return { owners: new Map(Object.entries(index.reservations)), exists: true, restamp: true };
   }
-  return { owners: rebuild(fs, dir, names), exists: index !== null, rebuilt: true, restamp: true };
+  return { owners: rebuild(fs, dir, names), exists: index !== null, restamp: true };
 }
 
 /**
