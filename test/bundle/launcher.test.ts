@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -64,6 +64,31 @@ describe('the plugins launcher', () => {
       const err = JSON.parse(add.stdout) as { code: number; msg: string };
       assert.equal(err.code, 999);
       assert.match(err.msg, /cannot read the plugins' core .*\.tscni-core-[0-9a-f]{12}\.cjs \(ENOENT\); reinstall/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("loads no heavy built-in where a plugin does not use one: VERSION through the core, and a ptp DEL with in-process host-local", () => {
+    // A top-level read of a built-in's export (or a new static import in a hot module that
+    // scripts/lazy-builtins.mjs cannot defer) shows up here as a module loaded for nothing.
+    const dir = mkdtempSync(join(tmpdir(), 'tscni-builtins-'));
+    try {
+      const preload = join(dir, 'list.cjs');
+      writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, '\\n' + JSON.stringify(process.moduleLoadList)));\n");
+      const loaded = (stderr: string): string[] => (JSON.parse(stderr.slice(stderr.lastIndexOf('\n') + 1)) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+      const heavy = ['crypto', 'child_process', 'worker_threads', 'net', 'stream', 'dgram', 'readline', 'fs/promises', 'os'];
+      const version = spawnSync(process.execPath, ['-r', preload, join(plugins, core[0]!), 'ptp'], { env, encoding: 'utf8' });
+      assert.equal(version.status, 0, version.stderr);
+      assert.deepEqual(loaded(version.stderr).filter((m) => heavy.includes(m)), []);
+      const config = JSON.stringify({ cniVersion: '1.0.0', name: 'lazy', type: 'ptp', ipam: { type: 'host-local', subnet: '10.251.9.0/24', dataDir: join(dir, 'ipam') } });
+      const del = spawnSync(process.execPath, ['-r', preload, join(plugins, '.tscni'), 'ptp'], {
+        input: config,
+        encoding: 'utf8',
+        env: { PATH: env.PATH, CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'lazy1', CNI_IFNAME: 'eth0', CNI_PATH: plugins },
+      });
+      assert.equal(del.status, 0, del.stdout + del.stderr);
+      assert.deepEqual(loaded(del.stderr).filter((m) => heavy.includes(m)), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
