@@ -2,12 +2,7 @@
 // Installs what `npm test` and `npm start` need on a fresh Debian machine: the system
 // packages (through apt, once) and the npm dependencies (through `npm ci`, when missing).
 // It only uses node's built-ins so that it runs before anything is installed.
-import { existsSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ensureDebianPackages, ensureNpmDependencies } from './install-deps.mjs';
 
 /** Debian packages the tests use, each with a file that shows it is installed. */
 const systemPackages = [
@@ -32,32 +27,5 @@ const systemPackages = [
   ['busybox-static', '/bin/busybox'],
 ];
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-  if (r.status !== 0) {
-    console.error(`ensure-deps: ${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
-    process.exit(1);
-  }
-}
-
-const missing = systemPackages.filter(([, probe]) => !existsSync(probe)).map(([name]) => name);
-if (missing.length > 0) {
-  if (process.getuid?.() !== 0) {
-    console.error(`ensure-deps: missing Debian packages ${missing.join(' ')}; run as root or install them`);
-    process.exit(1);
-  }
-  console.error(`ensure-deps: installing ${missing.join(' ')} from apt`);
-  run('apt-get', ['update', '-q']);
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-// npm ci when node_modules is absent or older than the lock file.
-const lock = join(root, 'package-lock.json');
-const marker = join(root, 'node_modules', '.package-lock.json');
-const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
-if (stale) {
-  console.error('ensure-deps: installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
-}
+ensureDebianPackages('ensure-deps', systemPackages);
+ensureNpmDependencies('ensure-deps');
