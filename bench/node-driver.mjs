@@ -17,9 +17,9 @@ async function runOne(cni, op, list, rt) {
       const result = await cni.addNetworkList(list, rt);
       return { ok: true, result };
     }
+    // handle() has already refused any other operation.
     if (op === 'check') await cni.checkNetworkList(list, rt);
-    else if (op === 'del') await cni.delNetworkList(list, rt);
-    else return { ok: false, error: `unknown operation "${op}"` };
+    else await cni.delNetworkList(list, rt);
     return { ok: true };
   } catch (e) {
     return { ok: false, error: message(e) };
