@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { nodeBundle, versionReplies } from './bundle-common.mjs';
+import { buildShim, findCompiler } from './build-shim.mjs';
 import { koffiAddon } from './koffi-addon.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 
@@ -79,6 +80,7 @@ const { wrapCommonJs } = await import(join(root, 'packages/plugins/lib/core-runn
 writeFileSync(join(plugins, coreCache), new Script(wrapCommonJs(coreSource), { filename: join(plugins, coreFile) }).createCachedData());
 
 const { pluginNames } = await import(join(root, 'packages/plugins/lib/registry.js'));
+const replies = await versionReplies();
 await build({
   ...common,
   entryPoints: [join(root, 'packages/plugins/lib/launcher.js')],
@@ -87,10 +89,24 @@ await build({
   // Nothing but fs, path and vm: the launcher has no built-in worth deferring.
   plugins: [],
   define: {
-    TSCNI_VERSION_REPLIES: JSON.stringify(await versionReplies()),
+    TSCNI_VERSION_REPLIES: JSON.stringify(replies),
     TSCNI_CORE_FILE: JSON.stringify(coreFile),
     TSCNI_CORE_CACHE: JSON.stringify(coreCache),
   },
 });
 chmodSync(join(plugins, '.tscni'), 0o755);
-for (const name of pluginNames()) linkSync(join(plugins, '.tscni'), join(plugins, name));
+
+// The plugin names link to the native shim (packages/plugins/shim/shim.c): it answers VERSION
+// itself, hands the other commands to a running tscni-server, and otherwise execs `.tscni`.
+// Without a C compiler the names link to `.tscni` directly and every exec starts Node.
+const cc = findCompiler();
+let entry = '.tscni';
+if (cc) {
+  buildShim({ out: join(plugins, '.tscni-shim'), coreHash, replies, cc });
+  entry = '.tscni-shim';
+} else {
+  console.warn('bundle: no C compiler (cc): the plugins run without the shim, so every exec starts Node and no tscni-server is used (install gcc and libc6-dev)');
+}
+for (const name of pluginNames()) linkSync(join(plugins, entry), join(plugins, name));
+// The warm server the shim talks to; the launcher runs it by this name.
+linkSync(join(plugins, '.tscni'), join(plugins, 'tscni-server'));

@@ -17,15 +17,18 @@ import { repoRoot } from '../helpers/host.js';
 const plugins = join(repoRoot, process.env['TSCNI_DIST'] ?? 'dist', 'plugins');
 const files = readdirSync(plugins);
 const core = files.filter((n) => /^\.tscni-core-[0-9a-f]{12}\.cjs$/.test(n));
-const names = files.filter((n) => !n.startsWith('.'));
+// The plugin names; tscni-server is the same launcher under the server's name.
+const names = files.filter((n) => !n.startsWith('.') && n !== 'tscni-server');
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', CNI_COMMAND: 'VERSION' };
 
 describe('the plugins launcher', () => {
-  it('is small, and every plugin name is a link to it; one core and its cache beside it', () => {
+  it('is small, and every plugin name is a link to the shim that runs it; one core and its cache beside it', () => {
     const launcher = statSync(join(plugins, '.tscni'));
     assert.ok(launcher.size < 16 * 1024, `launcher is ${launcher.size} bytes`);
     assert.ok(names.includes('bridge') && names.includes('host-local') && names.length >= 19, names.join(','));
-    for (const n of names) assert.equal(statSync(join(plugins, n)).ino, launcher.ino, n);
+    const shim = statSync(join(plugins, '.tscni-shim'));
+    for (const n of names) assert.equal(statSync(join(plugins, n)).ino, shim.ino, n);
+    assert.equal(statSync(join(plugins, 'tscni-server')).ino, launcher.ino);
     assert.equal(core.length, 1, files.join(','));
     assert.ok(files.includes(core[0]!.replace(/\.cjs$/, '.cache')));
   });
@@ -40,13 +43,15 @@ describe('the plugins launcher', () => {
     assert.equal(script.cachedDataRejected, false);
   });
 
-  it('answers VERSION for every plugin byte for byte as the plugins themselves do, without reading stdin', () => {
+  it('answers VERSION for every plugin byte for byte as the plugins themselves do, without reading stdin (the shim and the launcher)', () => {
     for (const n of names) {
       const fast = spawnSync(join(plugins, n), [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const launcher = spawnSync(join(plugins, '.tscni'), [n], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       const full = spawnSync(process.execPath, [join(plugins, core[0]!), n], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(fast.status, 0, `${n}: ${fast.stderr}`);
       assert.equal(full.status, 0, `${n}: ${full.stderr}`);
       assert.equal(fast.stdout, full.stdout, n);
+      assert.equal(launcher.stdout, full.stdout, n);
       assert.equal(fast.stderr, '');
     }
   });

@@ -20,17 +20,19 @@ describe('cnitool install', () => {
 
   const install = () => spawnSync(join(repoRoot, 'dist', 'cnitool'), ['install', target], { encoding: 'utf8' });
 
-  it('installs every plugin as a link to one launcher, with its core, code cache and FFI addon', () => {
+  it('installs every plugin as a link to the shim, tscni-server as a link to the launcher, with its core, code cache and FFI addon', () => {
     const r = install();
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^installed \d+ plugins into /);
     const names = readdirSync(target).filter((n) => n !== 'node_modules' && !n.startsWith('.'));
     assert.ok(names.includes('loopback'), names.join(','));
-    const bundle = statSync(join(target, '.tscni')).ino;
-    for (const n of names) assert.equal(statSync(join(target, n)).ino, bundle, n);
+    assert.ok(names.includes('tscni-server'), names.join(','));
+    const shim = statSync(join(target, '.tscni-shim')).ino;
+    for (const n of names.filter((n) => n !== 'tscni-server')) assert.equal(statSync(join(target, n)).ino, shim, n);
+    assert.equal(statSync(join(target, 'tscni-server')).ino, statSync(join(target, '.tscni')).ino);
     // What the launcher loads, under the hash-carrying names it was built with; no node_modules.
     const beside = readdirSync(target).filter((n) => n.startsWith('.tscni-')).sort();
-    assert.deepEqual(beside.map((n) => n.replace(/-[0-9a-f]{12,16}\./, '-H.')), ['.tscni-core-H.cache', '.tscni-core-H.cjs', '.tscni-koffi-H.node']);
+    assert.deepEqual(beside.map((n) => n.replace(/-[0-9a-f]{12,16}\./, '-H.')), ['.tscni-core-H.cache', '.tscni-core-H.cjs', '.tscni-koffi-H.node', '.tscni-shim']);
     assert.ok(!readdirSync(target).includes('node_modules'));
   });
 

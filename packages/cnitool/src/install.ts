@@ -1,7 +1,8 @@
 /**
  * `cnitool install DIR`: puts working plugins into a plugin directory (e.g. /opt/cni/bin)
  * that keep working after the checkout is gone: the one plugin bundle (a launcher, the core it
- * loads with its code cache, and the FFI addon) and a hard link to the launcher per plugin name.
+ * loads with its code cache, and the FFI addon), the native shim, a hard link to the shim per
+ * plugin name and `tscni-server` (a link to the launcher).
  *
  * `cnitool install --sea DIR` installs the single executable (scripts/build-sea.mjs) the same
  * way; it carries its FFI library and Node itself, so nothing else is copied.
@@ -25,16 +26,31 @@ export interface InstallOptions {
   target: string;
 }
 
-/** Copies source's BUNDLE and its plugin-name hard links into target, each replaced atomically; the names. */
+/**
+ * The native shim the plugin names link to when the build had a C compiler (it answers
+ * VERSION, talks to tscni-server and otherwise runs BUNDLE).
+ */
+export const SHIM = '.tscni-shim';
+
+/**
+ * Copies source's BUNDLE, SHIM and the names hard-linked to them into target, each replaced
+ * atomically; the names.
+ */
 function installLinked(source: string, target: string, buildCommand: string): string[] {
   const bundle = join(source, BUNDLE);
   if (!existsSync(bundle)) throw new Error(`no plugins built in ${source} (run ${buildCommand})`);
-  const bundleIno = statSync(bundle).ino;
-  const names = readdirSync(source).filter((n) => n !== BUNDLE && statSync(join(source, n)).ino === bundleIno).sort();
+  const entries = [BUNDLE, SHIM].filter((e) => existsSync(join(source, e)));
+  const inodes = new Map(entries.map((e) => [statSync(join(source, e)).ino, e]));
+  // Each name and the file it links to.
+  const links = readdirSync(source)
+    .filter((n) => !n.startsWith('.'))
+    .map((n) => [n, inodes.get(statSync(join(source, n)).ino)] as const)
+    .filter((l): l is readonly [string, string] => l[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   mkdirSync(target, { recursive: true });
 
-  // The plain bundle's launcher loads files named after their hashes: they go in first, so a
-  // launcher that is already in place finds its own.
+  // The plain bundle's launcher loads files named after their hashes (and the shim is one of
+  // the `.tscni-` files): they go in first, so a launcher that is already in place finds its own.
   const cores = readdirSync(source).filter((n) => n.startsWith(CORE_PREFIX));
   for (const core of cores) {
     const staged = join(target, `${core}.tmp-${process.pid}`);
@@ -46,18 +62,18 @@ function installLinked(source: string, target: string, buildCommand: string): st
   const tmp = join(target, `${BUNDLE}.tmp-${process.pid}`);
   copyFileSync(bundle, tmp);
   renameSync(tmp, join(target, BUNDLE));
-  for (const name of names) {
+  for (const [name, entry] of links) {
     const link = join(target, name);
     const staged = `${link}.tmp-${process.pid}`;
     rmSync(staged, { force: true });
-    linkSync(join(target, BUNDLE), staged);
+    linkSync(join(target, entry), staged);
     renameSync(staged, link);
   }
   // Files of earlier installs: no launcher names them any more.
   for (const n of readdirSync(target)) {
     if (n.startsWith(CORE_PREFIX) && !cores.includes(n)) rmSync(join(target, n), { force: true });
   }
-  return names;
+  return links.map(([name]) => name);
 }
 
 /**

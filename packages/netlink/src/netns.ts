@@ -88,6 +88,16 @@ export function hostNetNS(): NetNS {
   return hostNS;
 }
 
+/**
+ * The error that stopped all namespace work in this process (a window that could not switch
+ * back), if any: a long-running process must end then.
+ *
+ * @example if (netnsBroken()) process.exit(1)
+ */
+export function netnsBroken(): Error | undefined {
+  return broken;
+}
+
 /** Creates libuv's thread pool now, while this thread is in the host namespace. */
 function warmThreadPool(): void {
   if (poolWarm) return;

@@ -6,13 +6,16 @@
  * says. This saves a Node start (tens of milliseconds) on every ADD and DEL with IPAM.
  */
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { runPlugin } from '@tscni/skel/dispatcher';
 import { RawExec, pluginError, type CallOptions, type Env, type Exec } from '@tscni/spec/invoke';
 import type { PluginInfo } from '@tscni/spec/version';
 import { PLUGINS, type PluginEntry } from './registry.js';
 
 const encoder = new TextEncoder();
+
+/** The native shim every plugin name links to when the build had a C compiler (packages/plugins/shim). */
+export const SHIM = '.tscni-shim';
 
 function sameFile(a: string, b: string): boolean {
   try {
@@ -22,6 +25,31 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a plugin run in-process printed, and its exit status. */
+export interface PluginRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs one of tscni's plugins in this process as its exec would: the dispatcher with `env`
+ * and `stdin`, the output collected.
+ *
+ * @example const { code, out } = await runOwnPlugin(PLUGINS['host-local']!, { CNI_COMMAND: 'DEL', ... }, conf)
+ */
+export async function runOwnPlugin(entry: PluginEntry, env: Env, stdin: Uint8Array): Promise<PluginRun> {
+  let out = '';
+  let err = '';
+  const { handlers } = await entry.load();
+  const code = await runPlugin(
+    { env, stdin, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } },
+    handlers,
+    entry.info,
+  );
+  return { code, out, err };
 }
 
 /**
@@ -44,21 +72,15 @@ export class InProcessExec implements Exec {
   ownEntry(pluginPath: string): PluginEntry | undefined {
     const name = basename(pluginPath);
     if (this.self === undefined || !Object.prototype.hasOwnProperty.call(PLUGINS, name)) return undefined;
-    return sameFile(pluginPath, this.self) ? PLUGINS[name] : undefined;
+    // Plugin names link to the bundle itself, or to the shim beside it that runs it.
+    return sameFile(pluginPath, this.self) || sameFile(pluginPath, join(dirname(this.self), SHIM)) ? PLUGINS[name] : undefined;
   }
 
   async execPlugin(pluginPath: string, stdin: Uint8Array, env: Env, options: CallOptions = {}): Promise<Uint8Array> {
     const entry = this.ownEntry(pluginPath);
     if (!entry) return this.raw.execPlugin(pluginPath, stdin, env, options);
     options.signal?.throwIfAborted();
-    let out = '';
-    let err = '';
-    const { handlers } = await entry.load();
-    const code = await runPlugin(
-      { env, stdin, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } },
-      handlers,
-      entry.info,
-    );
+    const { code, out, err } = await runOwnPlugin(entry, env, stdin);
     if (code !== 0) throw pluginError('exit status 1', encoder.encode(out), encoder.encode(err));
     // As an exec'd plugin's stderr is passed on when it succeeds.
     if (err) process.stderr.write(err);

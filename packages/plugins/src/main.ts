@@ -20,13 +20,32 @@ function lazyHandlers(entry: PluginEntry): Handlers {
   return { add: call('add') as Handlers['add'], del: call('del'), check: call('check'), gc: call('gc'), status: call('status') };
 }
 
+/** The warm process that runs plugins for the shim (server/command.ts); not a CNI plugin. */
+const SERVER = 'tscni-server';
+
 const isPlugin = (n: string): boolean => Object.prototype.hasOwnProperty.call(PLUGINS, n);
-const { name, rest: argv } = invocation(process.argv, process.execPath, isPlugin, basename);
+const { name, rest: argv } = invocation(process.argv, process.execPath, (n) => isPlugin(n) || n === SERVER, basename);
 const entry = name !== undefined && isPlugin(name) ? PLUGINS[name] : undefined;
 const subcommand = argv[0] !== undefined && entry?.subcommands && Object.prototype.hasOwnProperty.call(entry.subcommands, argv[0]) ? entry.subcommands[argv[0]] : undefined;
 if (isWorkerTask()) {
   // A worker this executable started for itself (worker-task.ts), e.g. a DHCP client.
   runWorkerTask();
+} else if (name === SERVER) {
+  if (process.env['CNI_COMMAND'] !== undefined) {
+    // A network configuration with `"type": "tscni-server"`: answer as a plugin would.
+    process.stdout.write(`${JSON.stringify({ code: 999, msg: `${SERVER} is tscni's plugin server, not a CNI plugin` }, null, 4)}\n`);
+    process.exitCode = 1;
+  } else {
+    void import('./server/command.js')
+      .then((m) => m.run(argv))
+      .then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+          process.stderr.write(`${SERVER}: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exit(1);
+        },
+      );
+  }
 } else if (!entry) {
   process.stderr.write(`tscni: no plugin named "${name ?? basename(process.argv[1] ?? '')}"; install this file under one of: ${pluginNames().join(', ')}\n`);
   process.exitCode = 1;
