@@ -13,6 +13,10 @@ const packages = [
   ['containernetworking-plugins', '/usr/lib/cni/bridge'],
   ['iproute2', '/usr/sbin/ip'],
   ['iptables', '/usr/sbin/iptables'],
+  // the plugin shim the build compiles (packages/plugins/shim), and nsenter for the servers
+  ['gcc', '/usr/bin/gcc'],
+  ['libc6-dev', '/usr/include/stdio.h'],
+  ['util-linux', '/usr/bin/nsenter'],
 ];
 
 ensureDebianPackages('ensure-bench-deps', packages);

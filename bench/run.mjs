@@ -9,6 +9,8 @@
 // Scenarios: version, ptp, bridge, store, concurrent, rss. A full run (no --only) writes
 // bench/results/latest.json and the README's "Speed" table; a partial run writes
 // bench/results/partial.json (not committed). TSCNI_DIST picks the dist directory.
+// tscni's plugins are measured twice when the build has the shim: with a tscni-server running
+// in each driver's namespaces ("with tscni-server") and with every exec starting Node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -114,8 +116,13 @@ async function main() {
   const m = machine();
   if (loadavg()[0] > 0.5 * m.cores) log(`the machine is busy (load ${m.loadBefore}, ${m.cores} cores): the numbers will be noisy`);
 
-  const oursSets = [{ key: 'ours', dir: pluginDir }];
-  if (seaDir) oursSets.push({ key: 'sea', dir: seaDir });
+  // With the shim (a C compiler at build time), each plugin exec either reaches a running
+  // tscni-server or starts Node: both are measured, the server first (the headline).
+  const shim = existsSync(join(pluginDir, '.tscni-shim'));
+  const oursSets = [];
+  if (shim) oursSets.push({ key: 'server', dir: pluginDir, server: join(pluginDir, 'tscni-server') });
+  oursSets.push({ key: 'ours', dir: pluginDir, env: shim ? { TSCNI_SERVER_SOCKET: 'off' } : {} });
+  if (seaDir) oursSets.push({ key: 'sea', dir: seaDir, env: {} });
   const sets = [...oursSets, { key: 'ref', dir: REFERENCE_DIR }];
   const runtimes = [
     { key: 'go', argv: [goDriver] },
@@ -131,7 +138,11 @@ async function main() {
     for (const runtime of runtimes) {
       for (const set of sets) {
         const key = `${runtime.key}-${set.key}`;
-        combos.push({ key, runtime, set, driver: sandbox.driver(key, runtime.argv, env) });
+        // What the plugins must find in their environment (libcni passes the driver's on).
+        const pluginEnv = set.server ? { TSCNI_SERVER_SOCKET: join(sandbox.dir, `${key}.sock`) } : (set.env ?? {});
+        const driver = sandbox.driver(key, runtime.argv, { ...env, ...pluginEnv });
+        const server = set.server ? await sandbox.server(driver, set.server, pluginEnv.TSCNI_SERVER_SOCKET) : undefined;
+        combos.push({ key, runtime, set, driver, pluginEnv, server });
       }
     }
     const ctx = {
@@ -151,6 +162,11 @@ async function main() {
     for (const name of scenarios) {
       log(`${name}...`);
       results[name] = await SCENARIOS[name](ctx);
+    }
+    // The servers' own footprint: one process that ran every plugin of its combination.
+    const servers = combos.filter((c) => c.server);
+    if (results.rss && servers.length > 0) {
+      results.rss.samples['tscni-server'] = { peak: servers.map((c) => c.server.peakRssMB()) };
     }
     m.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
     const meta = {

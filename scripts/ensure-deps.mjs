@@ -8,6 +8,9 @@ import { ensureDebianPackages, ensureNpmDependencies } from './install-deps.mjs'
 const systemPackages = [
   // the Go reference plugins: the interop oracle and the demo's plugins until ours land
   ['containernetworking-plugins', '/usr/lib/cni/bridge'],
+  // the build compiles the plugin shim (packages/plugins/shim) with the system's C compiler
+  ['gcc', '/usr/bin/gcc'],
+  ['libc6-dev', '/usr/include/stdio.h'],
   ['iproute2', '/usr/sbin/ip'],
   ['iptables', '/usr/sbin/iptables'],
   ['nftables', '/usr/sbin/nft'],

@@ -42,7 +42,14 @@ function row(fields) {
 }
 
 function setSuffix(set) {
-  return set === 'sea' ? ', SEA' : '';
+  return set === 'sea' ? ', SEA' : set === 'server' ? ', with tscni-server' : '';
+}
+
+/** What each plugin set is, for the report's first paragraph. */
+function setDescription(set, meta) {
+  if (set === 'sea') return 'the SEA build';
+  if (set === 'server') return 'the bundle with a tscni-server running ("with tscni-server")';
+  return meta.oursSets.includes('server') ? 'the bundle with every exec starting Node' : 'the bundle';
 }
 
 /** The (runtime, set) pairs that were measured, headline first. */
@@ -55,12 +62,16 @@ function oursCombos(meta) {
 function versionRows(raw, meta) {
   const rows = [];
   const floor = side(raw, 'floor', 'exec');
-  for (const set of meta.oursSets) {
-    rows.push(row({ id: '1', measure: `VERSION of bridge${setSuffix(set)}`, runtime: 'exec', ours: side(raw, set, 'exec'), base: floor, baseLabel: "(node -e '')", target: TARGETS.versionOverFloor }));
-    rows.push(row({ id: '1', measure: `VERSION of bridge${setSuffix(set)}, NODE_OPTIONS and NODE_EXTRA_CA_CERTS set`, runtime: 'exec', ours: side(raw, `${set}+env`, 'exec'), base: floor, baseLabel: "(node -e '')", target: TARGETS.versionOverFloor }));
+  const sets = meta.oursSets.filter((set) => set !== 'server');
+  // The shim answers VERSION itself; the Node launcher behind it is measured on its own.
+  if (meta.oursSets.includes('server')) sets.push('launcher');
+  const label = (set) => (set === 'launcher' ? ', the Node launcher without the shim' : setSuffix(set));
+  for (const set of sets) {
+    rows.push(row({ id: '1', measure: `VERSION of bridge${label(set)}`, runtime: 'exec', ours: side(raw, set, 'exec'), base: floor, baseLabel: "(node -e '')", target: TARGETS.versionOverFloor }));
+    rows.push(row({ id: '1', measure: `VERSION of bridge${label(set)}, NODE_OPTIONS and NODE_EXTRA_CA_CERTS set`, runtime: 'exec', ours: side(raw, `${set}+env`, 'exec'), base: floor, baseLabel: "(node -e '')", target: TARGETS.versionOverFloor }));
   }
   rows.push(row({ id: '1', measure: "node -e '' with NODE_OPTIONS and NODE_EXTRA_CA_CERTS (what they cost bare node)", runtime: 'exec', ours: side(raw, 'floor+env', 'exec'), base: floor, baseLabel: "(node -e '')" }));
-  rows.push(row({ id: '1', measure: 'VERSION of bridge', runtime: 'exec', ours: side(raw, meta.oursSets[0], 'exec'), base: side(raw, 'ref', 'exec'), baseLabel: '(Go)' }));
+  rows.push(row({ id: '1', measure: 'VERSION of bridge', runtime: 'exec', ours: side(raw, sets[0], 'exec'), base: side(raw, 'ref', 'exec'), baseLabel: '(Go)' }));
   return rows;
 }
 
@@ -127,8 +138,14 @@ function concurrentRows(raw, meta) {
 function rssRows(raw, meta) {
   const rows = [];
   for (const set of meta.oursSets) {
-    rows.push(row({ id: '6', measure: `peak RSS of a plugin process: bridge ADD${setSuffix(set)}`, runtime: 'exec', ours: side(raw, set, 'ADD'), base: side(raw, 'ref', 'ADD'), target: TARGETS.rssMB, unit: 'MB' }));
-    rows.push(row({ id: '6', measure: `peak RSS of a plugin process: bridge DEL${setSuffix(set)}`, runtime: 'exec', ours: side(raw, set, 'DEL'), base: side(raw, 'ref', 'DEL'), unit: 'MB' }));
+    // With a server the exec'd process is the shim; the plugin's work runs in the server.
+    const what = set === 'server' ? ', the shim (the work runs in tscni-server)' : setSuffix(set);
+    rows.push(row({ id: '6', measure: `peak RSS of a plugin process: bridge ADD${what}`, runtime: 'exec', ours: side(raw, set, 'ADD'), base: side(raw, 'ref', 'ADD'), target: TARGETS.rssMB, unit: 'MB' }));
+    rows.push(row({ id: '6', measure: `peak RSS of a plugin process: bridge DEL${what}`, runtime: 'exec', ours: side(raw, set, 'DEL'), base: side(raw, 'ref', 'DEL'), unit: 'MB' }));
+  }
+  const server = series(raw, 'tscni-server', 'peak').filter((x) => Number.isFinite(x));
+  if (server.length > 0) {
+    rows.push(row({ id: '6', measure: 'peak RSS of tscni-server, one process that ran every plugin of its runtime in the whole run', runtime: 'server', ours: summarize([Math.max(...server)], 0), base: side(raw, 'ref', 'ADD'), unit: 'MB' }));
   }
   return rows;
 }
@@ -161,7 +178,7 @@ export function renderReport(rows, meta) {
       `${meta.revision?.commit ? `tscni at ${meta.revision.commit}${meta.revision.dirty ? ' with uncommitted changes' : ''}` : 'tscni'}; ` +
       `${meta.rounds} rounds (${meta.concurrentRounds} for the concurrent bursts, ${meta.versionRounds} for VERSION), ` +
       `load average ${m.loadBefore} at the start. Medians; ` +
-      `"ours" is tscni's plugins (${meta.oursSets.map((s) => (s === 'sea' ? 'the SEA build' : 'the bundle')).join(' and ')}), ` +
+      `"ours" is tscni's plugins (${meta.oursSets.map((s) => setDescription(s, meta)).join(', ')}), ` +
       `the baseline the Go reference plugins${meta.referenceVersion ? ` v${meta.referenceVersion}` : ''} unless the row says otherwise.`,
     '',
     markdownTable(rows),

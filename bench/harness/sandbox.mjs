@@ -4,7 +4,7 @@
 // driver processes. Bridges, veths and netfilter rules live inside the host namespaces,
 // so removing those removes them: the machine's own namespace is never touched.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -120,6 +120,7 @@ export class Sandbox {
     this.dir = mkdtempSync(join(tmpdir(), this.prefix));
     this.namespaces = new Set();
     this.drivers = [];
+    this.servers = [];
     this.counter = 0;
     this.done = false;
     const onSignal = (sig) => {
@@ -156,9 +157,44 @@ export class Sandbox {
     return d;
   }
 
+  /**
+   * Starts a tscni-server in the namespaces of a driver (`ip netns exec` gave it a network and
+   * a mount namespace of its own; the server must share both, or it refuses the driver's
+   * plugins), listening at `socket`. Resolves once it listens.
+   *
+   * @example const s = await sb.server(driver, 'dist/plugins/tscni-server', '/tmp/x/s.sock'); s.peakRssMB()
+   */
+  async server(driver, program, socket) {
+    const pid = driver.child.pid;
+    // Until `ip netns exec` has made the driver's namespaces and exec'd the driver itself.
+    const ipExe = readlinkSync(`/proc/${pid}/exe`);
+    for (let i = 0; i < 500 && alive(pid) && readlinkSync(`/proc/${pid}/exe`) === ipExe; i++) await new Promise((r) => setTimeout(r, 10));
+    const child = spawn('nsenter', ['-t', String(pid), '-n', '-m', program, '-socket', socket], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH } });
+    let log = '';
+    child.stderr.on('data', (d) => (log = (log + d.toString()).slice(-4000)));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    this.servers.push(child);
+    for (let i = 0; i < 500 && !log.includes('listening on') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 10));
+    if (!log.includes('listening on')) throw new Error(`tscni-server for ${driver.label} did not start: ${log.trim()}`);
+    return {
+      socket,
+      log: () => log,
+      /** The server's peak resident set so far (VmHWM), in MB. */
+      peakRssMB: () => {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return m ? Number(m[1]) / 1024 : undefined;
+      },
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  }
+
   cleanupSync() {
     if (this.done) return;
     this.done = true;
+    for (const s of this.servers) if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
     for (const d of this.drivers) d.killNow();
     for (const name of this.namespaces) spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
     this.namespaces.clear();

@@ -1,5 +1,6 @@
 // The scenarios of issue #8. Each one drives every combination of runtime (Go libcni,
-// tscni libcni) and plugin set (tscni's bundle, tscni's SEA, the Go reference) the same
+// tscni libcni) and plugin set (tscni's bundle with and without a tscni-server, tscni's SEA,
+// the Go reference) the same
 // way, interleaved: round r runs every combination once, starting from a different one
 // each round, over namespaces made fresh for that round. Each returns raw samples:
 // samples[combo][measure] = one number per round (undefined where the operation failed),
@@ -283,8 +284,16 @@ export async function version(ctx) {
     { key: 'ref', argv: [join(ctx.referenceDir, 'bridge')], env: plain },
   ];
   for (const set of ctx.oursSets) {
+    // The shim answers VERSION itself whether a server runs or not: one measurement does.
+    if (set.server) continue;
     variants.push({ key: set.key, argv: [join(set.dir, 'bridge')], env: plain });
     variants.push({ key: `${set.key}+env`, argv: [join(set.dir, 'bridge')], env: noisy });
+  }
+  // The Node launcher behind the shim (what runs where the build had no C compiler).
+  const launcher = join(ctx.oursSets.find((s) => s.key === 'ours').dir, '.tscni');
+  if (ctx.oursSets.some((s) => s.server)) {
+    variants.push({ key: 'launcher', argv: [launcher, 'bridge'], env: plain });
+    variants.push({ key: 'launcher+env', argv: [launcher, 'bridge'], env: noisy });
   }
   const once = async (v, round) => {
     const resp = await exec.request({ op: 'exec', argv: v.argv, env: pluginEnv(v.env), stdin: `{"cniVersion":"${CNI_VERSION}"}` });
@@ -321,7 +330,7 @@ export async function rss(ctx) {
     const { set, combo, conf } = state.get(key);
     const ns = ctx.sandbox.netns('c');
     try {
-      const env = { CNI_CONTAINERID: `bench-rss-${round}-${randomBytes(3).toString('hex')}`, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: set.dir };
+      const env = { ...combo.pluginEnv, CNI_CONTAINERID: `bench-rss-${round}-${randomBytes(3).toString('hex')}`, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: set.dir };
       const call = (command) =>
         combo.driver.request({ op: 'exec', argv: [join(set.dir, 'bridge')], env: pluginEnv({ ...env, CNI_COMMAND: command }), stdin: JSON.stringify(conf) });
       const add = await call('ADD');

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +47,12 @@ class RunningServer {
   private readonly proc: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  constructor(dir: string) {
-    this.socket = join(dir, 'server.sock');
-    this.proc = spawn(join(plugins, 'tscni-server'), ['-socket', this.socket, '-verbose'], { env: { PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+  /** `activated`: the listening socket's fd, passed as a service manager passes it (LISTEN_FDS). */
+  constructor(dir: string, activated?: { socket: string; fd: number }) {
+    this.socket = activated?.socket ?? join(dir, 'server.sock');
+    this.proc = activated
+      ? spawn(join(plugins, 'tscni-server'), ['-verbose'], { env: { PATH, LISTEN_FDS: '1' }, stdio: ['ignore', 'ignore', 'pipe', activated.fd] })
+      : spawn(join(plugins, 'tscni-server'), ['-socket', this.socket, '-verbose'], { env: { PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', (c: Buffer) => (this.log += c.toString()));
     this.exited = new Promise((resolve) => this.proc.on('exit', (code) => resolve(code)));
   }
@@ -202,6 +205,27 @@ describe('the plugin shim and tscni-server', () => {
     const links = hostLinks();
     for (const r of results) assert.ok(!links.includes(r.interfaces[0]!.name), r.interfaces[0]!.name);
     assert.deepEqual(readdirSync(join(data, 'srv-burst')).filter((f) => f.startsWith('10.')), []);
+  });
+
+  it('serves on the socket a service manager passes (systemd socket activation)', async () => {
+    const socket = join(dir, 'activated.sock');
+    const listener = createServer();
+    await new Promise<void>((r) => listener.listen(`${socket}.tmp`, r));
+    const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+    const activated = new RunningServer(dir, { socket, fd });
+    try {
+      await activated.ready();
+      assert.match(activated.log, /listening on the socket passed by the service manager \(fd 3\)/);
+      // This process lets go of its copy; closing unlinks the path it listened on, so move it first.
+      renameSync(`${socket}.tmp`, socket);
+      listener.close();
+      const ns = netns();
+      const add = await exec(join(plugins, 'loopback'), { ...cni('ADD', 'srv-act', ns), TSCNI_SERVER_SOCKET: socket }, JSON.stringify({ cniVersion: '1.0.0', name: 'srv-lo', type: 'loopback' }));
+      assert.equal(add.code, 0, add.stdout + add.stderr);
+      assert.match(await activated.logged(/loopback ADD srv-act eth0/), /loopback ADD srv-act eth0: exit 0/);
+    } finally {
+      assert.equal(await activated.stop(), 0);
+    }
   });
 
   it('is a CNI error when a network names it as its plugin', async () => {
