@@ -82,6 +82,29 @@ describe('network namespace window', () => {
     assert.deepEqual(new Set(threadNamespaces()), new Set([host]));
   });
 
+  it('tells the onNetnsBroken handler at once when a window cannot switch back, and refuses every later window', () => {
+    // In a process of its own: the thread stays in the container's namespace afterwards.
+    const lib = fileURLToPath(new URL('./netns.js', import.meta.url));
+    const script = [
+      "import { closeSync } from 'node:fs';",
+      `import { hostNetNS, onNetnsBroken, withNetNS } from ${JSON.stringify(lib)};`,
+      'let heard;',
+      'onNetnsBroken((e) => { heard = e.message; });',
+      'const host = hostNetNS();',
+      'let thrown, later;',
+      // The way back is gone: closing the host namespace's fd makes the setns back fail.
+      `try { withNetNS(${JSON.stringify(a.path)}, () => closeSync(host.fd)); } catch (e) { thrown = e.message; }`,
+      `try { withNetNS(${JSON.stringify(a.path)}, () => 1); } catch (e) { later = e.message; }`,
+      'console.log(JSON.stringify({ heard, thrown, later }));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { heard: string; thrown: string; later: string };
+    assert.match(got.heard, /^cannot return to the previous network namespace: /);
+    assert.equal(got.thrown, got.heard);
+    assert.equal(got.later, got.heard);
+  });
+
   it('creates the thread pool in the host namespace even when the first async call is made inside a window', () => {
     // A fresh process loaded as one CommonJS bundle, as the plugins ship: nothing async has
     // run before the window, so the pool does not exist until the window's first request.

@@ -88,14 +88,17 @@ export function hostNetNS(): NetNS {
   return hostNS;
 }
 
+let brokenHandler: ((e: Error) => void) | undefined;
+
 /**
- * The error that stopped all namespace work in this process (a window that could not switch
- * back), if any: a long-running process must end then.
+ * Calls `handler` the moment a window cannot switch back (this thread then stays in a
+ * container's namespace). A long-running process ends there, before any other work (sockets,
+ * tools, sysctl writes outside windows) acts in the wrong namespace.
  *
- * @example if (netnsBroken()) process.exit(1)
+ * @example onNetnsBroken((e) => { log(e.message); process.exit(1); })
  */
-export function netnsBroken(): Error | undefined {
-  return broken;
+export function onNetnsBroken(handler: (e: Error) => void): void {
+  brokenHandler = handler;
 }
 
 /** Creates libuv's thread pool now, while this thread is in the host namespace. */
@@ -141,6 +144,7 @@ export function withNetNS<T>(ns: NetNS | string, fn: () => T): T {
         // Carrying on in the wrong namespace would act on the wrong interfaces: refuse all
         // further namespace work, as Go lets the locked thread die.
         broken = new Error(`cannot return to the previous network namespace: ${(e as Error).message}`);
+        brokenHandler?.(broken);
         throw broken;
       }
     }

@@ -1,9 +1,10 @@
 /**
  * Which backends work here, like the reference's SupportsIPTables/SupportsNFTables: one cheap
- * tool run each, remembered per runner (a plugin process asks at most once per backend).
+ * tool run each, remembered per runner (a plugin process asks at most once per backend; the
+ * server forgets between requests).
  */
 import { defaultRunner, type CommandRunner } from './run.js';
-import { keepListing } from './table-prefetch.js';
+import { dropListings, keepListing } from './table-prefetch.js';
 
 const iptablesCache = new WeakMap<CommandRunner, boolean>();
 const nftablesCache = new WeakMap<CommandRunner, boolean>();
@@ -41,6 +42,19 @@ export function supportsNFTables(runner: CommandRunner = defaultRunner()): boole
     nftablesCache.set(runner, ok);
   }
   return ok;
+}
+
+/**
+ * Forgets what the runner's probes found and the listings they kept: a long-running process
+ * (tscni-server) asks again for each request, as a plugin process would, so that neither a
+ * passing failure nor an old listing outlives the request that saw it.
+ *
+ * @example forgetProbes() // at the start of every request
+ */
+export function forgetProbes(runner: CommandRunner = defaultRunner()): void {
+  iptablesCache.delete(runner);
+  nftablesCache.delete(runner);
+  dropListings(runner);
 }
 
 /** Backend names as plugin configs spell them. */

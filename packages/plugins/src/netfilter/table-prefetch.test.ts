@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { iptablesUnusable } from './iptables-check.js';
 import { readIptablesTable } from './iptables-save.js';
 import { runRestore } from './iptables.js';
-import { supportsIPTables } from './probe.js';
+import { forgetProbes, supportsIPTables } from './probe.js';
 import type { CommandResult, CommandRunner } from './run.js';
 
 /** A runner that records every tool run and lists a nat table with one chain per listing. */
@@ -36,6 +36,18 @@ describe('iptables listings taken by a probe', () => {
     // The kept IPv6 listing predates the restore: it is not used.
     assert.ok(readIptablesTable('ipv6', 'nat', r).chains.has('LISTING-4'));
     assert.deepEqual(r.runs, ['iptables-save -t nat', 'iptables-save -t nat', 'ip6tables-save -t nat', 'iptables-restore --noflush --wait', 'ip6tables-save -t nat']);
+  });
+
+  it('are forgotten with the probe results between requests of a long-running process (forgetProbes)', () => {
+    const r = recordingRunner();
+    assert.equal(supportsIPTables(r), true);
+    assert.equal(supportsIPTables(r), true);
+    assert.deepEqual(r.runs, ['iptables-save -t nat']);
+    forgetProbes(r);
+    // The kept listing is gone (the read lists again) and the probe asks again.
+    assert.ok(readIptablesTable('ipv4', 'nat', r).chains.has('LISTING-2'));
+    assert.equal(supportsIPTables(r), true);
+    assert.deepEqual(r.runs, ['iptables-save -t nat', 'iptables-save -t nat', 'iptables-save -t nat']);
   });
 
   it('report a family whose tool fails as unusable, keeping nothing', () => {

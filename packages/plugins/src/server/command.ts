@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { onNetnsBroken } from '@tscni/netlink/netns';
 import { notifyServiceManager } from '../service/notify.js';
 import { listenOn, timestamp, untilSignal } from '../service/listen.js';
 import { coreHashOf, ownIdentity, pluginServer } from './serve.js';
@@ -75,19 +76,15 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   // The core's file name carries the hash the shims of the same build send.
   const coreHash = coreHashOf(typeof __filename === 'string' ? __filename : undefined);
-  const id = ownIdentity(coreHash);
-  let fatal: Error | undefined;
-  const stop = untilSignal();
-  let onFatal: () => void = () => {};
-  const fatalStop = new Promise<void>((resolve) => (onFatal = resolve));
-  const server = pluginServer(id, {
-    log,
-    verbose: flags.verbose,
-    onFatal: (e) => {
-      fatal = e;
-      onFatal();
-    },
+  // Stuck in a container's namespace: any further work could act on the wrong interfaces
+  // and rules, so the server ends at once (the shims of running requests report it).
+  onNetnsBroken((e) => {
+    log(`exiting: ${e.message}`);
+    process.exit(1);
   });
+  const id = ownIdentity(coreHash);
+  const stop = untilSignal();
+  const server = pluginServer(id, { log, verbose: flags.verbose });
   let where: { socketPath?: string; describe: string };
   try {
     where = await listenOn(server, flags.socket, 'tscni server', 0o600);
@@ -97,10 +94,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   notifyServiceManager(`READY=1\nMAINPID=${process.pid}`);
   log(`listening on ${where.describe}${coreHash ? ` for plugins of core ${coreHash}` : ' (running from source: shims of any build are served)'}`);
-  const why = await Promise.race([stop, fatalStop.then(() => undefined)]);
-  log(fatal ? `stopping: ${fatal.message}` : `${why}: stopping once the running requests are done`);
+  const why = await stop;
+  log(`${why}: stopping once the running requests are done`);
   const done = closed(server);
   if (where.socketPath) rmSync(where.socketPath, { force: true });
   await done;
-  return fatal ? 1 : 0;
+  return 0;
 }

@@ -11,7 +11,7 @@
  */
 import { statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { netnsBroken } from '@tscni/netlink/netns';
+import { forgetProbes } from '../netfilter/probe.js';
 import { runOwnPlugin } from '../in-process-exec.js';
 import { PLUGINS } from '../registry.js';
 import { RequestReader, encodeReply, type Namespaces, type ServerRequest } from './protocol.js';
@@ -30,8 +30,6 @@ export interface ServerOptions {
   verbose?: boolean;
   /** Requests running at once beyond which new ones are refused (the shim runs them itself). */
   maxInFlight?: number;
-  /** Called when the server cannot go on (its thread is stuck in a container's namespace). */
-  onFatal?: (e: Error) => void;
 }
 
 function nsInode(kind: string): bigint {
@@ -97,6 +95,8 @@ export function pluginServer(id: ServerIdentity, options: ServerOptions): Server
   const run = async (socket: Socket, req: ServerRequest): Promise<void> => {
     const entry = PLUGINS[req.plugin]!;
     const started = performance.now();
+    // What a plugin process would find out afresh: which netfilter backends work.
+    forgetProbes();
     let reply: Buffer;
     let code: number;
     try {
@@ -113,8 +113,6 @@ export function pluginServer(id: ServerIdentity, options: ServerOptions): Server
       const e = req.env;
       options.log(`${req.plugin} ${e['CNI_COMMAND'] ?? ''} ${e['CNI_CONTAINERID'] ?? '-'} ${e['CNI_IFNAME'] ?? '-'}: exit ${code} in ${(performance.now() - started).toFixed(1)} ms`);
     }
-    const broken = netnsBroken();
-    if (broken) options.onFatal?.(broken);
   };
 
   return createServer({ allowHalfOpen: false }, (socket) => {

@@ -180,7 +180,13 @@ export async function add(args: CmdArgs): Promise<Result100> {
   } catch (e) {
     throw new CniError(ErrorCode.Internal, `failed to open netns "${args.netns}": ${(e as Error).message}`);
   }
-  const rt = RtnlSocket.open({});
+  let rt: RtnlSocket;
+  try {
+    rt = RtnlSocket.open({});
+  } catch (e) {
+    containerNS.close();
+    throw e;
+  }
   const undo: Undo[] = [];
   try {
     return await addWithUndo(args, conf, containerNS, rt, undo);

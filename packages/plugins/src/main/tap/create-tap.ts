@@ -35,15 +35,25 @@ function createLabelled(spec: TapSpec): void {
   } catch (e) {
     throw new Error(`failed set socket label: ${(e as Error).message}`, { cause: e });
   }
-  const add = ['tuntap', 'add', 'mode', 'tap', 'name', spec.name];
-  if (spec.multiQueue) add.push('multi_queue');
-  if (spec.owner !== undefined) add.push('user', String(spec.owner));
-  if (spec.group !== undefined) add.push('group', String(spec.group));
-  ip(add);
-  const set = ['link', 'set', spec.name];
-  if (spec.mtu !== 0) set.push('mtu', String(spec.mtu));
-  if (spec.mac !== undefined) set.push('address', spec.mac);
-  ip(set);
+  try {
+    const add = ['tuntap', 'add', 'mode', 'tap', 'name', spec.name];
+    if (spec.multiQueue) add.push('multi_queue');
+    if (spec.owner !== undefined) add.push('user', String(spec.owner));
+    if (spec.group !== undefined) add.push('group', String(spec.group));
+    ip(add);
+    const set = ['link', 'set', spec.name];
+    if (spec.mtu !== 0) set.push('mtu', String(spec.mtu));
+    if (spec.mac !== undefined) set.push('address', spec.mac);
+    ip(set);
+  } finally {
+    // The label stays on this thread for every later exec (in tscni-server: other requests'
+    // iptables and delegates); a lone newline resets it to the default.
+    try {
+      writeFileSync('/proc/thread-self/attr/exec', '\n');
+    } catch {
+      // Setting it worked, so resetting does too; nothing better to do if not.
+    }
+  }
 }
 
 /**
