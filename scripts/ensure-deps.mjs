@@ -28,6 +28,10 @@ const systemPackages = [
   ['qemu-system-x86', '/usr/bin/qemu-system-x86_64'],
   ['linux-image-amd64', '/usr/share/doc/linux-image-amd64'],
   ['busybox-static', '/bin/busybox'],
+  // the end-to-end tests with real runtimes (test/e2e): podman with runc, and containerd
+  ['podman', '/usr/bin/podman'],
+  ['runc', '/usr/sbin/runc'],
+  ['containerd', '/usr/bin/containerd'],
 ];
 
 ensureDebianPackages('ensure-deps', systemPackages);
