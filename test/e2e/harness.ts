@@ -38,13 +38,13 @@ function must(r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<strin
 }
 
 /**
- * Makes a stage: the node namespace (loopback up), the mount namespace with an empty tmpfs
- * over each of `masks` and `binds` (target: directory of the stage, e.g. the installed plugins
- * over /usr/lib/cni) bind-mounted, and tscni's plugins installed.
+ * Makes a stage: the node namespace (loopback up), tscni's plugins installed, the mount
+ * namespace with an empty tmpfs over each of `masks` and the directories `bindsOf` names
+ * (target path: directory, e.g. the installed plugins over /usr/lib/cni) bind-mounted.
  *
  * @example const stage = makeStage('podman', ['/run', '/etc/cni/net.d', '/var/lib/cni']);
  */
-export function makeStage(tag: string, masks: readonly string[], bindsOf: (pluginDir: string) => Record<string, string> = () => ({})): Stage {
+export function makeStage(tag: string, masks: readonly string[], bindsOf: (stageDir: string, pluginDir: string) => Record<string, string> = () => ({})): Stage {
   const dir = mkdtempSync(join(tmpdir(), `tscni-e2e-${tag}-`));
   const name = uniqueName(`tscni-e2e-${tag.slice(0, 4)}-`, 28);
   const children: ChildProcess[] = [];
@@ -60,7 +60,7 @@ export function makeStage(tag: string, masks: readonly string[], bindsOf: (plugi
     must(spawnSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'], { encoding: 'utf8' }), 'lo up');
     const pluginDir = join(dir, 'plugins');
     must(spawnSync(join(repoRoot, 'dist', 'cnitool'), ['install', pluginDir], { encoding: 'utf8' }), 'cnitool install');
-    const binds = bindsOf(pluginDir);
+    const binds = bindsOf(dir, pluginDir);
 
     // The mount namespace lives as long as this sleep; every command enters it.
     holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', 'infinity'], { stdio: 'ignore' });
@@ -131,6 +131,44 @@ export function busyboxRootfsTar(dir: string): string {
   must(spawnSync('tar', ['-C', root, '-cf', tar, ...readdirSync(root)], { encoding: 'utf8' }), 'tar rootfs');
   rmSync(root, { recursive: true, force: true });
   return tar;
+}
+
+/**
+ * The body of GET / from the node namespace, retried while the server is starting (bash's
+ * /dev/tcp: busybox's static wget crashes on this host).
+ *
+ * @example fetchFromNode(stage, '10.88.0.1', 18080) // 'tscni e2e\n'
+ */
+export function fetchFromNode(stage: Stage, host: string, port = 80): string {
+  let why = '';
+  for (let i = 0; i < 20; i++) {
+    const r = stage.onNode(['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`]);
+    const body = r.stdout.split('\r\n\r\n')[1];
+    if (body !== undefined) return body;
+    why = r.stderr.trim() || `exit ${r.status}`;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+  return `(no answer: ${why})`;
+}
+
+/** Links of the node namespace but lo, sorted: veths and bridges left behind show here. */
+export function nodeLinks(stage: Stage): string[] {
+  return (JSON.parse(stage.onNode(['ip', '-j', 'link']).stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo').sort();
+}
+
+/** The node namespace's iptables rules, without counters and comment lines. */
+export function nodeRules(stage: Stage): string {
+  return stage.onNode(['iptables-save']).stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
+}
+
+/**
+ * What host-local's stores and the result cache hold in the stage's /var/lib/cni: addresses
+ * and cached results (host-local's lock and last-reserved files and tscni's index stay, as the
+ * reference's do).
+ */
+export function cniState(stage: Stage): string[] {
+  const r = stage.run(['find', '/var/lib/cni', '-type', 'f']);
+  return r.stdout.split('\n').filter((l) => l && !/\/(lock|last_reserved_ip\.\d+|\.tscni-index)$/.test(l)).sort();
 }
 
 /** Milliseconds since `t0` (performance.now()), rounded for the log. */

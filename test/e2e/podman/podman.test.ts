@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxRootfsTar, makeStage, since, type Stage } from '../harness.js';
+import { busyboxRootfsTar, cniState, fetchFromNode, makeStage, nodeLinks, nodeRules, since, type Stage } from '../harness.js';
 
 const IMAGE = 'localhost/tscni-busybox:e2e';
 
@@ -46,29 +46,6 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     return r.out;
   };
   const ipOf = (name: string, network: string): string => ok(['inspect', name, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`]);
-  /** Links of the node namespace besides lo and the bridges: veths and masters left behind show here. */
-  const nodeLinks = (): string[] =>
-    (JSON.parse(stage.onNode(['ip', '-j', 'link']).stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo').sort();
-  const rules = (): string => stage.onNode(['iptables-save']).stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
-  /** What host-local and the result cache hold (the stage's /var/lib/cni). */
-  const cniState = (): string[] => {
-    const r = stage.run(['find', '/var/lib/cni', '-type', 'f']);
-    // host-local's lock and last-reserved files and tscni's index stay, as the reference's do.
-    return r.stdout.split('\n').filter((l) => l && !/\/(lock|last_reserved_ip\.\d+|\.tscni-index)$/.test(l)).sort();
-  };
-  /** The body of GET / from the node namespace (bash's /dev/tcp: busybox's static wget crashes on this host). */
-  const fetchFromNode = (host: string, port = 80): string => {
-    let why = '';
-    // httpd may still be starting right after `podman run -d` returns.
-    for (let i = 0; i < 20; i++) {
-      const r = stage.onNode(['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`]);
-      const body = r.stdout.split('\r\n\r\n')[1];
-      if (body !== undefined) return body;
-      why = r.stderr.trim() || `exit ${r.status}`;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-    return `(no answer: ${why})`;
-  };
   const startTimed = (t: { diagnostic: (m: string) => void }, label: string, args: readonly string[]): string => {
     const t0 = performance.now();
     const id = ok(['run', '-d', ...args]);
@@ -116,12 +93,12 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
   });
 
   it("1. podman's default network (bridge + portmap + firewall + tuning): an address, -p reaches httpd from the node, containers reach each other, rm leaves nothing", (t) => {
-    const linksBefore = nodeLinks();
+    const linksBefore = nodeLinks(stage);
     const id = startTimed(t, 'web', ['--name', 'web', '-p', '18080:80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www']);
     const ip = ipOf('web', 'podman');
     assert.match(ip, /^10\.88\.\d+\.\d+$/);
     // From the node, through portmap's DNAT on a local address (the bridge's).
-    assert.equal(fetchFromNode('10.88.0.1', 18080), 'tscni e2e\n');
+    assert.equal(fetchFromNode(stage, '10.88.0.1', 18080), 'tscni e2e\n');
     // Another container reaches it by its address.
     const t0 = performance.now();
     // busybox's nc (its static wget crashes on this host, as on the node).
@@ -129,12 +106,12 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     t.diagnostic(`peer: podman run --rm (start, fetch, stop) took ${since(t0)}`);
     assert.equal(peer.status, 0, peer.stderr);
     assert.equal(peer.stdout, 'tscni e2e\n');
-    assert.match(rules(), /CNI-HOSTPORT-DNAT/);
+    assert.match(nodeRules(stage), /CNI-HOSTPORT-DNAT/);
     ok(['rm', '-f', '-t', '0', 'web']);
-    assert.deepEqual(nodeLinks(), linksBefore.includes('cni-podman0') ? linksBefore : [...linksBefore, 'cni-podman0'].sort());
-    assert.deepEqual(cniState(), []);
+    assert.deepEqual(nodeLinks(stage), linksBefore.includes('cni-podman0') ? linksBefore : [...linksBefore, 'cni-podman0'].sort());
+    assert.deepEqual(cniState(stage), []);
     // Neither portmap's DNAT nor bridge's masquerade nor firewall's rules for it are left.
-    assert.doesNotMatch(rules(), new RegExp(`CNI-DN-|dport 18080|10\\.88\\.\\d+\\.\\d+/32|${id}`));
+    assert.doesNotMatch(nodeRules(stage), new RegExp(`CNI-DN-|dport 18080|10\\.88\\.\\d+\\.\\d+/32|${id}`));
   });
 
   it('2. a ptp network and a macvlan network on a veth of the test', () => {
@@ -153,7 +130,7 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     assert.equal(mv.status, 0, mv.stdout + mv.stderr);
     assert.match(mv.stdout, /inet 10\.90\.0\.(1\d|20)\/24/);
     assert.match(mv.stdout, /1 packets received/);
-    assert.deepEqual(cniState(), []);
+    assert.deepEqual(cniState(stage), []);
   });
 
   it('3. podman network create and rm write and remove a conflist of tscni plugins', () => {
@@ -188,9 +165,9 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     for (const s of started) assert.equal(s.code, 0, s.err);
     const ips = names.map((n) => ipOf(n, 'podman'));
     assert.equal(new Set(ips).size, 20, ips.join(' '));
-    for (const ip of ips) assert.equal(fetchFromNode(ip), 'tscni e2e\n', ip);
+    for (const ip of ips) assert.equal(fetchFromNode(stage, ip), 'tscni e2e\n', ip);
     ok(['rm', '-f', '-t', '0', ...names]);
-    assert.deepEqual(cniState(), []);
-    assert.deepEqual(nodeLinks().filter((l) => l.startsWith('veth')), []);
+    assert.deepEqual(cniState(stage), []);
+    assert.deepEqual(nodeLinks(stage).filter((l) => l.startsWith('veth')), []);
   });
 });
