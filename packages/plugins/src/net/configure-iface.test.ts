@@ -41,7 +41,7 @@ describe('configureIface', () => {
   const addrs = (): IpAddr => (JSON.parse(cont.exec('ip', ['-j', 'addr', 'show', 'eth0'])) as IpAddr[])[0]!;
   const routes = (family: '-4' | '-6'): IpRoute[] => JSON.parse(cont.exec('ip', ['-j', family, 'route', 'show'])) as IpRoute[];
 
-  it('adds the addresses of this interface, brings it up and adds every route with the family gateway', () => {
+  it('adds the addresses of this interface, brings it up and adds every route with the family gateway', async () => {
     const result: Result100 = {
       cniVersion: '1.1.0',
       interfaces: [{ name: 'eth0', sandbox: cont.path }],
@@ -58,7 +58,7 @@ describe('configureIface', () => {
         { dst: 'fd09::/64', gw: 'fd00:22::3' },
       ],
     };
-    configureIface(cont.path, 'eth0', result);
+    await configureIface(cont.path, 'eth0', result);
     const a = addrs();
     assert.ok(a.flags.includes('UP'));
     const have = a.addr_info.map((x) => `${x.local}/${x.prefixlen}`);
@@ -75,27 +75,26 @@ describe('configureIface', () => {
     assert.equal(cont.exec('cat', ['/proc/sys/net/ipv6/conf/eth0/keep_addr_on_down']).trim(), '1');
   });
 
-  it('turns IPv6 back on for lo and the interface before adding an IPv6 address', () => {
+  it('turns IPv6 back on for lo and the interface before adding an IPv6 address', async () => {
     cont.exec('sysctl', ['-qw', 'net.ipv6.conf.eth0.disable_ipv6=1', 'net.ipv6.conf.lo.disable_ipv6=1']);
-    configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [{ interface: 0, address: 'fd00:23::5/64' }] });
+    await configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [{ interface: 0, address: 'fd00:23::5/64' }] });
     assert.equal(cont.exec('cat', ['/proc/sys/net/ipv6/conf/eth0/disable_ipv6']).trim(), '0');
     assert.equal(cont.exec('cat', ['/proc/sys/net/ipv6/conf/lo/disable_ipv6']).trim(), '0');
     assert.ok(addrs().addr_info.some((x) => x.local === 'fd00:23::5'));
   });
 
-  it("fails with the reference's messages", () => {
-    assert.throws(() => configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', ips: [{ interface: 0, address: '10.0.0.2/24' }] }), /^Error: no interfaces to configure$/);
-    assert.throws(
-      () => configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth1' }], ips: [{ interface: 0, address: '10.0.0.2/24' }] }),
+  it("fails with the reference's messages", async () => {
+    await assert.rejects(configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', ips: [{ interface: 0, address: '10.0.0.2/24' }] }), /^Error: no interfaces to configure$/);
+    await assert.rejects(
+      configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth1' }], ips: [{ interface: 0, address: '10.0.0.2/24' }] }),
       /^Error: failed to add IP addr 10\.0\.0\.2\/24 to "eth0": invalid interface index$/,
     );
-    assert.throws(
-      () => configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [{ interface: 3, address: '10.0.0.2/24' }] }),
+    await assert.rejects(
+      configureIface(cont.path, 'eth0', { cniVersion: '1.1.0', interfaces: [{ name: 'eth0' }], ips: [{ interface: 3, address: '10.0.0.2/24' }] }),
       /invalid interface index/,
     );
-    assert.throws(
-      () =>
-        configureIface(cont.path, 'eth0', {
+    await assert.rejects(
+      configureIface(cont.path, 'eth0', {
           cniVersion: '1.1.0',
           interfaces: [{ name: 'eth0' }],
           ips: [{ interface: 0, address: '10.0.0.2/24' }],

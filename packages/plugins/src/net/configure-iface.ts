@@ -7,7 +7,7 @@
 import { addAddr } from '@tscni/netlink/rtnl/addr';
 import { getLink, setLinkUp } from '@tscni/netlink/rtnl/link';
 import { addRouteEcmp } from '@tscni/netlink/rtnl/route';
-import { withRtnlSocket } from '@tscni/netlink/rtnl/socket';
+import { RtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { withNetNS, type NetNS } from '@tscni/netlink/netns';
 import { readSysctl, writeSysctl } from '@tscni/netlink/sysctl';
 import { formatIP, ipFamily, parseCIDR } from '@tscni/spec/ip';
@@ -44,16 +44,19 @@ function enableIPv6(ifName: string): void {
 }
 
 /**
- * Applies `result` to `ifName` inside `ns`.
+ * Applies `result` to `ifName` inside `ns`. The IPv6 DAD wait happens outside the namespace
+ * window (through a netlink socket opened inside it), so a long-running process serves
+ * other requests meanwhile.
  *
- * @example configureIface(containerNS, 'eth0', ipamResult)
+ * @example await configureIface(containerNS, 'eth0', ipamResult)
  */
-export function configureIface(ns: NetNS | string, ifName: string, result: Result): void {
+export async function configureIface(ns: NetNS | string, ifName: string, result: Result): Promise<void> {
   const res = toCurrentResult(result);
   const interfaces = res.interfaces ?? [];
   if (interfaces.length === 0) throw new Error('no interfaces to configure');
-  withNetNS(ns, () =>
-    withRtnlSocket({}, (rt) => {
+  const rt = RtnlSocket.open({ netns: ns });
+  try {
+    const { link, v4gw, v6gw } = withNetNS(ns, () => {
       const link = getLink(rt, ifName);
       let v4gw: string | undefined;
       let v6gw: string | undefined;
@@ -67,6 +70,7 @@ export function configureIface(ns: NetNS | string, ifName: string, result: Resul
         if (!cidr) throw new Error(`failed to add IP addr ${ipc.address} to "${ifName}": invalid CIDR address`);
         const family = ipFamily(cidr.ip);
         if (family === 6 && !ipv6Enabled) {
+          // Sysctls under /proc/sys are the namespace's only from inside the window.
           enableIPv6(ifName);
           ipv6Enabled = true;
         }
@@ -85,27 +89,30 @@ export function configureIface(ns: NetNS | string, ifName: string, result: Resul
       } catch (e) {
         throw new Error(`failed to set "${ifName}" UP: ${(e as Error).message}`, { cause: e });
       }
-      if (v6gw !== undefined) settleAddresses(rt, ifName, SETTLE_TIMEOUT_MS);
-      for (const r of res.routes ?? []) {
-        const dst = parseCIDR(r.dst);
-        const gw = r.gw ?? (dst && ipFamily(dst.ip) === 6 ? v6gw : v4gw);
-        try {
-          addRouteEcmp(rt, {
-            dst: r.dst,
-            oif: link.index,
-            ...(gw !== undefined ? { gateway: gw } : {}),
-            ...(r.priority ? { priority: r.priority } : {}),
-            ...(r.table !== undefined ? { table: r.table } : {}),
-            ...(r.scope !== undefined ? { scope: r.scope } : {}),
-          });
-        } catch (e) {
-          const scope = SCOPE_NAMES[r.scope ?? 0] ?? String(r.scope);
-          throw new Error(
-            `failed to add route '${r.dst} via ${gw ?? '<nil>'} dev ${ifName} metric ${r.priority ?? 0} (Scope: ${scope}, Table: ${r.table ?? 0})': ${(e as Error).message}`,
-            { cause: e },
-          );
-        }
+      return { link, v4gw, v6gw };
+    });
+    if (v6gw !== undefined) await settleAddresses(rt, ifName, SETTLE_TIMEOUT_MS);
+    for (const r of res.routes ?? []) {
+      const dst = parseCIDR(r.dst);
+      const gw = r.gw ?? (dst && ipFamily(dst.ip) === 6 ? v6gw : v4gw);
+      try {
+        addRouteEcmp(rt, {
+          dst: r.dst,
+          oif: link.index,
+          ...(gw !== undefined ? { gateway: gw } : {}),
+          ...(r.priority ? { priority: r.priority } : {}),
+          ...(r.table !== undefined ? { table: r.table } : {}),
+          ...(r.scope !== undefined ? { scope: r.scope } : {}),
+        });
+      } catch (e) {
+        const scope = SCOPE_NAMES[r.scope ?? 0] ?? String(r.scope);
+        throw new Error(
+          `failed to add route '${r.dst} via ${gw ?? '<nil>'} dev ${ifName} metric ${r.priority ?? 0} (Scope: ${scope}, Table: ${r.table ?? 0})': ${(e as Error).message}`,
+          { cause: e },
+        );
       }
-    }),
-  );
+    }
+  } finally {
+    rt.close();
+  }
 }

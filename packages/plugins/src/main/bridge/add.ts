@@ -132,7 +132,7 @@ async function addWithUndo(args: CmdArgs, conf: BridgeConf, containerNS: NetNS, 
     const gateways = calcGateways(result, conf);
 
     withNetNS(containerNS, () => containerSysctls(conf, args.ifName));
-    configureIface(containerNS, args.ifName, result);
+    await configureIface(containerNS, args.ifName, result);
 
     if (conf.isGateway) setupGateways(rt, conf, br.link, result, gateways);
 
@@ -158,7 +158,7 @@ async function addWithUndo(args: CmdArgs, conf: BridgeConf, containerNS: NetNS, 
     });
   }
 
-  const hostVeth = conf.disableContainerInterface ? getLink(rt, hostIface.name) : waitPortUp(rt, hostIface.name);
+  const hostVeth = conf.disableContainerInterface ? getLink(rt, hostIface.name) : await waitPortUp(rt, hostIface.name);
   hostIface.mac = hostVeth.mac ?? hostIface.mac;
   bridgeIface.mac = getLink(rt, conf.bridge).mac ?? bridgeIface.mac;
 

@@ -12,7 +12,6 @@ import type { RtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { hostNetNS } from '@tscni/netlink/netns';
 import { writeSysctl } from '@tscni/netlink/sysctl';
 import { formatIP, parseCIDR, type IPBytes } from '@tscni/spec/ip';
-import { sleepSync } from '../../net/sleep.js';
 import { setupVeth } from '../../net/veth.js';
 
 /** What ensureBridge found or made. */
@@ -250,14 +249,15 @@ export function ensureVlanInterface(rt: RtnlSocket, bridge: Link, vlan: number, 
 const PORT_STATE_WAITS = [0, 50, 500, 1000, 1000];
 
 /**
- * Waits until the host veth's operational state is up (the bridge forwards through it).
+ * Waits until the host veth's operational state is up (the bridge forwards through it),
+ * without blocking the event loop (`rt` is a socket of the host namespace: no window).
  *
- * @example const veth = waitPortUp(rt, 'veth1a2b3c4d')
+ * @example const veth = await waitPortUp(rt, 'veth1a2b3c4d')
  */
-export function waitPortUp(rt: RtnlSocket, port: string): Link {
+export async function waitPortUp(rt: RtnlSocket, port: string): Promise<Link> {
   let link: Link | undefined;
   for (const ms of PORT_STATE_WAITS) {
-    if (ms > 0) sleepSync(ms);
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
     link = getLink(rt, port);
     if (link.operState === 'up') return link;
   }

@@ -51,7 +51,7 @@ async function add(args: CmdArgs): Promise<Result> {
         interfaces: [{ name: args.ifName, mac: link.mac ?? '', sandbox: args.netns }],
         ips: ipam.ips!.map((ipc) => ({ ...ipc, interface: 0 })),
       };
-      configureIface(ns, args.ifName, result);
+      await configureIface(ns, args.ifName, result);
       return result;
     } catch (e) {
       await undoAttachment(args, ipamType, allocated);

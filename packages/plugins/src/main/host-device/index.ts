@@ -152,7 +152,7 @@ async function add(args: CmdArgs): Promise<Result> {
       if ((ipam.ips ?? []).length === 0) throw new Error('IPAM plugin returned missing IP config');
       result.ips = ipam.ips!.map((ipc) => ({ ...ipc, interface: 0 }));
       if (ipam.routes !== undefined) result.routes = ipam.routes;
-      if (!conf.dpdk) configureIface(ns, args.ifName, result);
+      if (!conf.dpdk) await configureIface(ns, args.ifName, result);
     } catch (e) {
       if (addressed) await ipamDel(args, conf.ipamType).catch(() => undefined);
       if (!conf.dpdk) {

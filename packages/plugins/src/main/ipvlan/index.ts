@@ -63,7 +63,7 @@ async function add(args: CmdArgs): Promise<Result> {
           // As the reference: announcements are a courtesy, not a condition.
         }
       });
-      configureIface(ns, args.ifName, result);
+      await configureIface(ns, args.ifName, result);
       // IPAM's DNS is dropped for the config's, as the reference does (quirk 6).
       result.dns = conf.dns;
       return result;

@@ -95,7 +95,7 @@ async function add(args: CmdArgs): Promise<Result> {
             // As the reference: announcements are a courtesy, not a condition.
           }
         });
-        configureIface(ns, args.ifName, result);
+        await configureIface(ns, args.ifName, result);
       } else {
         withRtnlSocket({ netns: ns }, (rt) => {
           try {

@@ -133,7 +133,7 @@ async function add(args: CmdArgs): Promise<Result> {
         ],
         ips: result.ips!.map((ipc) => ({ ...ipc, interface: 1 })),
       };
-      configureIface(ns, args.ifName, out);
+      await configureIface(ns, args.ifName, out);
       routeThroughGateway(ns, args.ifName, out);
       setupHostVeth(veth.host.name, out);
       if (conf.ipMasq) {

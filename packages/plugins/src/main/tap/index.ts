@@ -104,7 +104,7 @@ async function add(args: CmdArgs): Promise<Result> {
             // As the reference: announcements are a courtesy, not a condition.
           }
         });
-        configureIface(ns, args.ifName, result);
+        await configureIface(ns, args.ifName, result);
       }
     } catch (e) {
       await undoAttachment(args, conf.ipamType, addressed);

@@ -57,7 +57,7 @@ async function add(args: CmdArgs): Promise<Result> {
         ips: ipam.ips!.map((ipc) => ({ ...ipc, interface: 0 })),
         ...(ipam.routes !== undefined ? { routes: ipam.routes } : {}),
       };
-      configureIface(ns, args.ifName, result);
+      await configureIface(ns, args.ifName, result);
       // IPAM's DNS is dropped for the config's, as the reference does (quirk 6).
       result.dns = conf.dns;
       return result;

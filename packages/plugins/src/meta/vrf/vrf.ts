@@ -12,7 +12,7 @@ import { RTM_F_CLONED, RT_TABLE_MAIN } from '@tscni/netlink/rtnl/route-consts';
 import type { Route } from '@tscni/netlink/rtnl/route-msg';
 import type { RtnlSocket } from '@tscni/netlink/rtnl/socket';
 import { kernelWords } from '../../net/kernel-words.js';
-import { settleAddresses } from '../../net/settle.js';
+import { settleAddressesSync } from '../../net/settle.js';
 import { sleepSync } from '../../net/sleep.js';
 
 const RT_SCOPE_UNIVERSE = 0;
@@ -144,7 +144,7 @@ export function enslave(rt: RtnlSocket, vrf: Vrf, ifName: string): Enslaved {
     restoreAddresses(rt, vrf, ifName, taken);
     // Enslaving cycled the link, so kept IPv6 addresses are tentative again, and the kernel
     // refuses a tentative address as a route's preferred source.
-    if (routes.some((r) => r.family === 6 && r.prefsrc !== undefined)) settleAddresses(rt, ifName, SETTLE_MS);
+    if (routes.some((r) => r.family === 6 && r.prefsrc !== undefined)) settleAddressesSync(rt, ifName, SETTLE_MS);
     for (const r of routes) {
       const copy = { ...r, table: vrf.table, flags: 0 };
       try {
