@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -226,6 +226,30 @@ describe('the plugin shim and tscni-server', () => {
     } finally {
       assert.equal(await activated.stop(), 0);
     }
+  });
+
+  it('does not run a request whose shim went away after the server accepted it (no go-ahead)', async () => {
+    const ns = netns();
+    const core = readdirSync(plugins).find((f) => /^\.tscni-core-[0-9a-f]+\.cjs$/.exec(f))!.slice('.tscni-core-'.length, -'.cjs'.length);
+    const ino = (kind: string): string => String(statSync(`/proc/self/ns/${kind}`, { bigint: true }).ino);
+    const env = Object.entries(cni('ADD', 'srv-gone', ns)).map(([k, v]) => `${k}=${v}\0`).join('');
+    const stdin = JSON.stringify({ cniVersion: '1.0.0', name: 'srv-lo', type: 'loopback' });
+    const umask = process.umask();
+    const head = `TSCNI1 ${core} ${ino('net')} ${ino('mnt')} ${ino('pid')} ${ino('user')} ${umask.toString(8)} ${Object.keys(cni('ADD', 'x', ns)).length} ${Buffer.byteLength(stdin)} loopback\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = createConnection(server.socket, () => sock.write(head + env + stdin));
+      sock.once('data', (d: Buffer) => {
+        resolve(d.toString());
+        sock.destroy();
+      });
+      sock.on('error', reject);
+    });
+    assert.equal(answer, 'A');
+    await new Promise((r) => setTimeout(r, 300));
+    // loopback ADD would have brought lo up.
+    const lo = spawnSync('ip', ['-n', ns.slice('/run/netns/'.length), '-j', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout;
+    assert.match(lo, /"operstate":"DOWN"/);
+    assert.doesNotMatch(server.log, /srv-gone/);
   });
 
   it('is a CNI error when a network names it as its plugin', async () => {

@@ -40,6 +40,8 @@
 #define LAUNCHER ".tscni"
 /* How long the server may take to accept a request before the plugin runs without it. */
 #define ACCEPT_TIMEOUT_MS 10000
+/* No plugin prints more; a larger length is a broken server. */
+#define MAX_REPLY ((size_t)64 << 20)
 
 extern char **environ;
 
@@ -210,17 +212,16 @@ static long long now_ms(void)
 static int read_exact(int fd, char *p, size_t n, long long deadline)
 {
 	while (n > 0) {
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-			if (left <= 0)
-				return -1;
-			int r = poll(&pfd, 1, (int)left);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return -1;
-		}
+		/* No deadline (-1): wait as long as the server works; the runtime has its own timeout. */
+		long long left = deadline < 0 ? -1 : deadline - now_ms();
+		if (deadline >= 0 && left <= 0)
+			return -1;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int ready = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return -1;
 		ssize_t r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -232,14 +233,21 @@ static int read_exact(int fd, char *p, size_t n, long long deadline)
 	return 0;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/* Sends everything before the deadline (the socket is non-blocking); -1 on error or timeout. */
+static int send_all(int fd, const char *p, size_t n, long long deadline)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			long long left = deadline - now_ms();
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+				return -1;
+			continue;
 		}
 		p += w;
 		n -= (size_t)w;
@@ -267,11 +275,7 @@ static int connect_server(void)
 		close(fd);
 		return -1;
 	}
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-		close(fd);
-		return -1;
-	}
+	/* Stays non-blocking: every wait is a poll with a deadline (read_exact, send_all). */
 	return fd;
 }
 
@@ -300,29 +304,31 @@ static void try_server(const char *name, const struct buf *in)
 	if (in->len)
 		buf_add(&req, in->data, in->len);
 	char accepted;
-	if (send_all(fd, req.data, req.len) < 0 || read_exact(fd, &accepted, 1, now_ms() + ACCEPT_TIMEOUT_MS) < 0 || accepted != 'A') {
+	long long deadline = now_ms() + ACCEPT_TIMEOUT_MS;
+	if (send_all(fd, req.data, req.len, deadline) < 0 || read_exact(fd, &accepted, 1, deadline) < 0 || accepted != 'A') {
 		close(fd);
 		free(req.data);
 		return;
 	}
 	free(req.data);
-	if (send_all(fd, "G", 1) < 0) {
+	if (send_all(fd, "G", 1, now_ms() + ACCEPT_TIMEOUT_MS) < 0) {
 		close(fd);
 		return;
 	}
 	/* From here the server runs the plugin: its answer is this process's. */
 	char line[96];
 	size_t n = 0;
-	while (n < sizeof line - 1) {
+	int complete = 0;
+	while (!complete && n < sizeof line - 1) {
 		if (read_exact(fd, line + n, 1, -1) < 0)
 			fail("tscni: the tscni server ended before it answered (see its log); the operation may be partly done", "");
-		if (line[n++] == '\n')
-			break;
+		complete = line[n++] == '\n';
 	}
 	line[n] = '\0';
 	int code;
 	size_t out_len, err_len;
-	if (sscanf(line, "%d %zu %zu", &code, &out_len, &err_len) != 3)
+	/* Bounded like the server's requests, so the sum below cannot overflow. */
+	if (!complete || sscanf(line, "%d %zu %zu", &code, &out_len, &err_len) != 3 || out_len > MAX_REPLY || err_len > MAX_REPLY)
 		fail("tscni: the tscni server answered in a way this plugin does not understand: ", line);
 	char *body = malloc(out_len + err_len + 1);
 	if (!body)

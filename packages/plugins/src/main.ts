@@ -1,7 +1,8 @@
 /**
- * The one executable behind every plugin name: installed as `bridge`, `host-local`, ... (hard
- * links to one bundle, or to the single executable of scripts/build-sea.mjs), it runs the
- * plugin it was invoked as. `node main.js <name>` and `<executable> <name>` work too.
+ * The plugins' core behind every plugin name: run by the launcher `.tscni` (which the native
+ * shim the names link to execs as `.tscni <name>`), inside tscni-server, or as the single
+ * executable of scripts/build-sea.mjs; it runs the plugin it was invoked as.
+ * `node main.js <name>` and `<executable> <name>` work too; `tscni-server` runs the server.
  */
 import { basename } from 'node:path';
 import { pluginMain } from '@tscni/skel/plugin-main';

@@ -2,9 +2,12 @@
  * podman 4.3 with its CNI backend driving tscni's plugins, end to end: containers from a
  * busybox image imported locally, podman configured only through a private CONTAINERS_CONF
  * and storage.conf (plugin dir = tscni's installed plugins, network config dir = the stage's),
- * inside a stage (test/e2e/harness.ts) so nothing of the machine changes.
+ * inside a stage (test/e2e/harness.ts) so nothing of the machine changes. A tscni-server runs
+ * in the stage, so podman's plugin execs go through the shim to it (the containerd test
+ * covers the plugins each in their own process).
  */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,10 +34,12 @@ const DEFAULT_NETWORK = {
   ],
 };
 
-describe('podman with tscni plugins', { timeout: 900_000 }, () => {
+describe('podman with tscni plugins (through tscni-server)', { timeout: 900_000 }, () => {
   let stage: Stage;
   let netDir: string;
   let env: Record<string, string>;
+  let server: ChildProcess;
+  let serverLog = '';
 
   const podman = (args: readonly string[], timeoutMs?: number) => {
     const r = stage.run(['podman', ...args], { env, ...(timeoutMs ? { timeoutMs } : {}) });
@@ -46,6 +51,13 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     return r.out;
   };
   const ipOf = (name: string, network: string): string => ok(['inspect', name, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`]);
+  /** The server's log once `re` matches `count` times (its lines arrive after the answers). */
+  const serverLogged = async (re: RegExp, count = 1): Promise<number> => {
+    const g = new RegExp(re.source, 'g');
+    const n = (): number => serverLog.match(g)?.length ?? 0;
+    for (let i = 0; i < 100 && n() < count; i++) await new Promise((r) => setTimeout(r, 20));
+    return n();
+  };
   const startTimed = (t: { diagnostic: (m: string) => void }, label: string, args: readonly string[]): string => {
     const t0 = performance.now();
     const id = ok(['run', '-d', ...args]);
@@ -53,7 +65,7 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     return id;
   };
 
-  before(() => {
+  before(async () => {
     // /run holds podman's, runc's and the container namespaces' state; /var/lib host-local's
     // store and the result cache (/var/lib/cni) and podman's cache (/var/lib/containers; its
     // storage goes to the stage, storage.conf); /dev/shm podman's locks.
@@ -82,6 +94,12 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     const storage = join(stage.dir, 'storage.conf');
     writeFileSync(storage, ['[storage]', 'driver = "vfs"', `runroot = "${join(stage.dir, 'runroot')}"`, `graphroot = "${join(stage.dir, 'graphroot')}"`, ''].join('\n'));
     env = { CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, HOME: stage.dir };
+    // tscni-server in the stage's namespaces, at its default socket (the stage's own /run):
+    // podman's plugin execs reach it as on a node that runs it.
+    server = stage.start([join(stage.pluginDir, 'tscni-server'), '-verbose']);
+    server.stderr!.on('data', (c: Buffer) => (serverLog += c.toString()));
+    for (let i = 0; i < 200 && !serverLog.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(serverLog, /listening on \/run\/tscni\/server\.sock/);
     const tar = busyboxRootfsTar(stage.dir);
     ok(['import', '--change', 'CMD ["/bin/sh"]', tar, IMAGE]);
   });
@@ -92,7 +110,7 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     stage.remove();
   });
 
-  it("1. podman's default network (bridge + portmap + firewall + tuning): an address, -p reaches httpd from the node, containers reach each other, rm leaves nothing", (t) => {
+  it("1. podman's default network (bridge + portmap + firewall + tuning): an address, -p reaches httpd from the node, containers reach each other, rm leaves nothing", async (t) => {
     const linksBefore = nodeLinks(stage);
     const id = startTimed(t, 'web', ['--name', 'web', '-p', '18080:80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www']);
     const ip = ipOf('web', 'podman');
@@ -107,6 +125,8 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     assert.equal(peer.status, 0, peer.stderr);
     assert.equal(peer.stdout, 'tscni e2e\n');
     assert.match(nodeRules(stage), /CNI-HOSTPORT-DNAT/);
+    // The plugins ran in tscni-server, not each in its own process.
+    assert.equal(await serverLogged(new RegExp(`bridge ADD ${id} eth0: exit 0`)), 1, serverLog);
     ok(['rm', '-f', '-t', '0', 'web']);
     assert.deepEqual(nodeLinks(stage), linksBefore.includes('cni-podman0') ? linksBefore : [...linksBefore, 'cni-podman0'].sort());
     assert.deepEqual(cniState(stage), []);
@@ -166,6 +186,8 @@ describe('podman with tscni plugins', { timeout: 900_000 }, () => {
     const ips = names.map((n) => ipOf(n, 'podman'));
     assert.equal(new Set(ips).size, 20, ips.join(' '));
     for (const ip of ips) assert.equal(fetchFromNode(stage, ip), 'tscni e2e\n', ip);
+    // Test 1's container and the peer came first: 20 more.
+    assert.ok((await serverLogged(/bridge ADD [0-9a-f]{64} eth0: exit 0/, 22)) >= 22, serverLog.slice(-2000));
     ok(['rm', '-f', '-t', '0', ...names]);
     assert.deepEqual(cniState(stage), []);
     assert.deepEqual(nodeLinks(stage).filter((l) => l.startsWith('veth')), []);

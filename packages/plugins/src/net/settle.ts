@@ -10,7 +10,7 @@
 import { listAddrs } from '@tscni/netlink/rtnl/addr';
 import { getLink } from '@tscni/netlink/rtnl/link';
 import type { RtnlSocket } from '@tscni/netlink/rtnl/socket';
-import { sleepSync } from './sleep.js';
+import { sleep, sleepSync } from './sleep.js';
 
 const POLL_MS = 50;
 
@@ -32,7 +32,7 @@ function settled(rt: RtnlSocket, ifName: string, deadline: number, timeoutMs: nu
  */
 export async function settleAddresses(rt: RtnlSocket, ifName: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!settled(rt, ifName, deadline, timeoutMs)) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  while (!settled(rt, ifName, deadline, timeoutMs)) await sleep(POLL_MS);
 }
 
 /**

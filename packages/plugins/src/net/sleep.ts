@@ -8,3 +8,8 @@ const cell = new Int32Array(new SharedArrayBuffer(4));
 export function sleepSync(ms: number): void {
   Atomics.wait(cell, 0, 0, ms);
 }
+
+/** The pause outside a window, without blocking the event loop. @example await sleep(50) */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

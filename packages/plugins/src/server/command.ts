@@ -82,6 +82,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     log(`exiting: ${e.message}`);
     process.exit(1);
   });
+  // A plugin's stray promise must not end every other request (a plugin process would exit
+  // with it; its own request still gets its answer or error through the dispatcher).
+  process.on('unhandledRejection', (e) => log(`unhandled rejection in a plugin: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
   const id = ownIdentity(coreHash);
   const stop = untilSignal();
   const server = pluginServer(id, { log, verbose: flags.verbose });

@@ -68,19 +68,20 @@ export function parseHead(line: string): Omit<ServerRequest, 'env' | 'stdin'> & 
  * @example const r = new RequestReader(); socket.on('data', (c) => { const req = r.push(c); if (req) serve(req); });
  */
 export class RequestReader {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private buf = Buffer.alloc(0);
+  private len = 0;
+  /** Where parsing goes on: after the header, then after each environment entry. */
+  private at = 0;
   private head: ReturnType<typeof parseHead> | undefined;
-  private headBytes = 0;
+  private readonly env: Record<string, string> = {};
+  private envSeen = 0;
   private done = false;
 
   /** Adds received bytes; the request once complete (then never again), else undefined. Throws on garbage. */
   push(chunk: Buffer): ServerRequest | undefined {
     if (this.done) throw new Error('data after the request');
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    this.chunks = [all];
+    this.append(chunk);
+    const all = this.buf.subarray(0, this.len);
     if (!this.head) {
       const nl = all.indexOf(NL);
       if (nl < 0) {
@@ -88,27 +89,37 @@ export class RequestReader {
         return undefined;
       }
       this.head = parseHead(all.subarray(0, nl).toString('utf8'));
-      this.headBytes = nl + 1;
+      this.at = nl + 1;
     }
     const head = this.head;
-    if (all.length - this.headBytes > MAX_BODY) throw new Error('request too large');
-    // The environment: envCount NUL-terminated entries.
-    let at = this.headBytes;
-    const env: Record<string, string> = {};
-    for (let i = 0; i < head.envCount; i++) {
-      const end = all.indexOf(NUL, at);
+    if (this.len > MAX_HEAD + MAX_BODY) throw new Error('request too large');
+    // The environment: envCount NUL-terminated entries, each parsed once.
+    while (this.envSeen < head.envCount) {
+      const end = all.indexOf(NUL, this.at);
       if (end < 0) return undefined;
-      const entry = all.subarray(at, end).toString('utf8');
+      const entry = all.subarray(this.at, end).toString('utf8');
       const eq = entry.indexOf('=');
       // As Go's os.Environ readers do: an entry without '=' names nothing.
-      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-      at = end + 1;
+      if (eq > 0) this.env[entry.slice(0, eq)] = entry.slice(eq + 1);
+      this.at = end + 1;
+      this.envSeen++;
     }
-    if (all.length - at < head.stdinLength) return undefined;
-    if (all.length - at > head.stdinLength) throw new Error('data after the request');
+    if (all.length - this.at < head.stdinLength) return undefined;
+    if (all.length - this.at > head.stdinLength) throw new Error('data after the request');
     this.done = true;
     const { envCount: _e, stdinLength: _s, ...rest } = head;
-    return { ...rest, env, stdin: new Uint8Array(all.subarray(at, at + head.stdinLength)) };
+    return { ...rest, env: this.env, stdin: new Uint8Array(all.subarray(this.at, this.at + head.stdinLength)) };
+  }
+
+  /** Appends with room to spare, so that many small chunks are not copied over and over. */
+  private append(chunk: Buffer): void {
+    if (this.len + chunk.length > this.buf.length) {
+      const grown = Buffer.alloc(Math.max(this.len + chunk.length, this.buf.length * 2, 4096));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+    chunk.copy(this.buf, this.len);
+    this.len += chunk.length;
   }
 }
 

@@ -130,7 +130,6 @@ export function pluginServer(id: ServerIdentity, options: ServerOptions): Server
         if (started || chunk.length !== 1 || chunk[0] !== 0x47) return void socket.destroy();
         started = true;
         socket.setTimeout(0);
-        inFlight++;
         void run(socket, request).finally(() => inFlight--);
         return;
       }
@@ -142,6 +141,11 @@ export function pluginServer(id: ServerIdentity, options: ServerOptions): Server
       if (!request) return;
       const why = inFlight >= maxInFlight ? `more than ${maxInFlight} requests at once` : refusal(request, id);
       if (why) return refuse(socket, why);
+      // Counted from acceptance: a shim that never says go still holds its place until it goes.
+      inFlight++;
+      socket.once('close', () => {
+        if (!started) inFlight--;
+      });
       socket.write('A');
     });
   });

@@ -43,8 +43,9 @@ function listen(server: Server, target: { fd: number } | { path: string }): Prom
 }
 
 /**
- * Listens on the activated socket, else at `socketPath` (its directory made 0700, the socket
- * 0600 unless `mode` says otherwise); resolves with the path to remove on exit, if any.
+ * Listens on the activated socket, else at `socketPath` (a directory it makes is 0700);
+ * with `mode`, the socket is created with it (umask set while it binds, so there is no
+ * moment with wider rights). Resolves with the path to remove on exit, if any.
  *
  * @example const where = await listenOn(server, '/run/tscni/server.sock', 'tscni server')
  */
@@ -58,7 +59,12 @@ export async function listenOn(server: Server, socketPath: string, what: string,
   if (await answers(socketPath)) throw new Error(`another ${what} is listening on ${socketPath}`);
   // A socket file nobody listens on is what a killed process leaves behind.
   rmSync(socketPath, { force: true });
-  await listen(server, { path: socketPath });
+  const umask = mode === undefined ? undefined : process.umask(0o777 & ~mode);
+  try {
+    await listen(server, { path: socketPath });
+  } finally {
+    if (umask !== undefined) process.umask(umask);
+  }
   if (mode !== undefined) chmodSync(socketPath, mode);
   return { socketPath, describe: socketPath };
 }

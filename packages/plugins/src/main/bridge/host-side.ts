@@ -13,6 +13,7 @@ import { hostNetNS } from '@tscni/netlink/netns';
 import { writeSysctl } from '@tscni/netlink/sysctl';
 import { formatIP, parseCIDR, type IPBytes } from '@tscni/spec/ip';
 import { setupVeth } from '../../net/veth.js';
+import { sleep } from '../../net/sleep.js';
 
 /** What ensureBridge found or made. */
 export interface BridgeLink {
@@ -257,7 +258,7 @@ const PORT_STATE_WAITS = [0, 50, 500, 1000, 1000];
 export async function waitPortUp(rt: RtnlSocket, port: string): Promise<Link> {
   let link: Link | undefined;
   for (const ms of PORT_STATE_WAITS) {
-    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (ms > 0) await sleep(ms);
     link = getLink(rt, port);
     if (link.operState === 'up') return link;
   }
