@@ -32,6 +32,9 @@ export interface InstallOptions {
  */
 export const SHIM = '.tscni-shim';
 
+/** The plugin server's name in a plugin directory (a link to BUNDLE; not a plugin). */
+export const SERVER = 'tscni-server';
+
 /**
  * Copies source's BUNDLE, SHIM and the names hard-linked to them into target, each replaced
  * atomically; the names.

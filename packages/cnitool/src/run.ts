@@ -6,7 +6,7 @@ import { CNIConfig, DEFAULT_CACHE_DIR, loadNetworkConf, type RuntimeConf } from 
 import { splitCniPath } from '@tscni/spec/invoke';
 import { CniError, findCniError } from '@tscni/spec/errors';
 import { printResult } from '@tscni/spec/result-print';
-import { installPlugins, installSea } from './install.js';
+import { installPlugins, installSea, SERVER } from './install.js';
 import {
   USAGE,
   containerIDForNetns,
@@ -62,7 +62,10 @@ export async function runInvocation(inv: Invocation, env: Env, io: Io, signal?: 
     try {
       const target = resolve(inv.dir);
       const names = inv.sea ? installSea({ source: seaSource(env), target }) : installPlugins({ source: pluginSource(env), target });
-      io.stdout(`installed ${names.length} ${inv.sea ? 'single-executable ' : ''}plugins into ${target}: ${names.join(', ')}\n`);
+      // tscni-server is installed beside the plugins but is none.
+      const plugins = names.filter((n) => n !== SERVER);
+      const server = plugins.length < names.length ? ` (and ${SERVER})` : '';
+      io.stdout(`installed ${plugins.length} ${inv.sea ? 'single-executable ' : ''}plugins into ${target}: ${plugins.join(', ')}${server}\n`);
       return 0;
     } catch (e) {
       io.stderr(`cnitool: ${describeError(e)}\n`);

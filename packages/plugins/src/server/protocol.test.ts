@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RequestReader, encodeReply, parseHead } from './protocol.js';
 import { parseServerFlags } from './command.js';
-import { coreHashOf, refusal, type ServerIdentity } from './serve.js';
+import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coreHashOf, ownIdentity, pluginServer, refusal, type ServerIdentity } from './serve.js';
 
 const head = 'TSCNI1 80ec94cda304 4026531840 4026531841 4026531836 4026531837 22 2 5 ptp\n';
 const request = Buffer.concat([Buffer.from(head), Buffer.from('CNI_COMMAND=ADD\0CNI_PATH=/opt/cni/bin\0'), Buffer.from('{"a":')]);
@@ -84,5 +88,34 @@ describe('what the tscni server runs itself', () => {
     assert.deepEqual(parseServerFlags(['--socket=/tmp/t']), { socket: '/tmp/t', verbose: false });
     assert.throws(() => parseServerFlags(['-socket']), /flag needs an argument/);
     assert.throws(() => parseServerFlags(['-port', '1']), /flag provided but not defined: -port/);
+  });
+});
+
+describe('the tscni server at its limit', () => {
+  it('refuses a request beyond maxInFlight without accepting it (the shim then runs the plugin), and says why once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tscni-limit-'));
+    const lines: string[] = [];
+    const id = ownIdentity(undefined);
+    const server = pluginServer(id, { log: (l) => lines.push(l), maxInFlight: 0 });
+    const path = join(dir, 's.sock');
+    await new Promise<void>((r) => server.listen(path, r));
+    try {
+      const ns = id.namespaces;
+      const req = `TSCNI1 h ${ns.net} ${ns.mnt} ${ns.pid} ${ns.user} ${id.umask.toString(8)} 1 0 loopback\nCNI_COMMAND=ADD\0`;
+      for (let i = 0; i < 2; i++) {
+        const got = await new Promise<string>((resolve) => {
+          let data = '';
+          const s = connect(path, () => s.write(req));
+          s.on('data', (d: Buffer) => (data += d.toString()));
+          s.on('close', () => resolve(data));
+          s.on('error', () => resolve(data));
+        });
+        assert.equal(got, '', 'closed without an A');
+      }
+      assert.deepEqual(lines, ["running a request's plugin in its own process: more than 0 requests at once"]);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,11 +21,6 @@ function log(line: string): void {
   process.stderr.write(`${timestamp()} ${line}\n`);
 }
 
-/** Listens where the flags (or the service manager) say; resolves with what to remove on exit. */
-function listenWhereTold(server: Server, flags: DaemonFlags): Promise<{ socketPath?: string; describe: string }> {
-  return listenOn(server, flags.hostprefix + (flags.socketpath || DEFAULT_SOCKET_PATH), 'DHCP daemon');
-}
-
 function writePidfile(path: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
@@ -62,7 +57,7 @@ export async function runDaemon(argv: readonly string[], factory: LeaseClientFac
   const server = daemonServer(manager);
   let where: { socketPath?: string; describe: string };
   try {
-    where = await listenWhereTold(server, flags);
+    where = await listenOn(server, flags.hostprefix + (flags.socketpath || DEFAULT_SOCKET_PATH), 'DHCP daemon');
   } catch (e) {
     log(`cannot listen: ${(e as Error).message}`);
     return 1;
